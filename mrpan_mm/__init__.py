@@ -13,5 +13,6 @@ from .utils.checkpoint_io import install_checkpoint_io  # noqa: E402
 
 install_checkpoint_io()
 
-from . import datasets, evaluation, models, visualization  # noqa: E402,F401
+from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
+               visualization)
 from .version import __version__  # noqa: E402,F401

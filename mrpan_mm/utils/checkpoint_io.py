@@ -64,4 +64,4 @@ def install_checkpoint_io() -> None:
     """Register the loader and the atomic backend (idempotent)."""
     CheckpointLoader.register_scheme(prefixes='', force=True)(
         load_local_checkpoint)
-    register_backend('local', AtomicLocalBackend, force=True)
+    register_backend('local', AtomicLocalBackend, force=True, prefixes='')

@@ -1,0 +1,98 @@
+"""Config preparation shared by ``tools/train.py`` and ``tools/test.py``.
+
+Each function edits an MMEngine config in place for one command-line
+option, with the behaviour MMSegmentation users know from mmseg's tools,
+plus what is needed to run the same commands on a machine without CUDA.
+"""
+import logging
+import os
+import os.path as osp
+from typing import Optional
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+from mmengine.logging import print_log
+
+
+def load_config(config_path: str, cfg_options: Optional[dict],
+                work_dir: Optional[str], launcher: str) -> Config:
+    """Read a config, apply ``--cfg-options`` and settle ``work_dir``.
+
+    The work dir is taken from the command line, else the config, else
+    ``./work_dirs/<config name>``.
+    """
+    cfg = Config.fromfile(config_path)
+    cfg.launcher = launcher
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        name = osp.splitext(osp.basename(config_path))[0]
+        cfg.work_dir = osp.join('./work_dirs', name)
+    return cfg
+
+
+def enable_amp(cfg: Config) -> None:
+    """Turn on mixed precision (``--amp``).
+
+    GPU: fp16 with dynamic loss scaling, as mmseg's ``--amp``.  CPU: bf16
+    autocast through :class:`AnyDeviceAmpOptimWrapper`.
+    """
+    wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper_type in ('AmpOptimWrapper', 'AnyDeviceAmpOptimWrapper'):
+        print_log('Mixed precision is already enabled in the config.',
+                  logger='current', level=logging.WARNING)
+        return
+    if wrapper_type != 'OptimWrapper':
+        raise ValueError('--amp needs optim_wrapper.type="OptimWrapper", '
+                         f'got {wrapper_type!r}')
+    cfg.optim_wrapper.type = 'AnyDeviceAmpOptimWrapper'
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+
+
+def setup_cpu_distributed(cfg: Config) -> None:
+    """Prepare torch DDP over gloo when launched without CUDA.
+
+    MMEngine's launcher calls ``torch.cuda.set_device`` and wraps the model
+    with ``device_ids=[LOCAL_RANK]``; both fail for CPU processes.  The
+    process group is created here with the gloo backend (MMEngine then skips
+    its own initialisation) and the DDP wrapper gets ``device_ids=None``.
+    Does nothing for single-process runs or when CUDA is available.
+    """
+    if cfg.launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.get('sync_bn'):
+        raise ValueError('sync_bn needs CUDA devices; this run has none. '
+                         'Remove sync_bn for CPU training.')
+    if not dist.is_initialized():
+        dist.init_process_group(backend='gloo')
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel')
+    wrapper['device_ids'] = None
+    wrapper.setdefault('broadcast_buffers', False)
+    wrapper.setdefault('find_unused_parameters',
+                       cfg.get('find_unused_parameters', False))
+    cfg.model_wrapper_cfg = wrapper
+
+
+def set_local_rank(local_rank: int) -> None:
+    """Export ``LOCAL_RANK`` for launchers that pass ``--local-rank``."""
+    os.environ.setdefault('LOCAL_RANK', str(local_rank))
+
+
+def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
+                         wait_time: float) -> None:
+    """Switch on the visualisation hook for ``--show`` / ``--show-dir``."""
+    hooks = cfg.get('default_hooks', {})
+    if 'visualization' not in hooks:
+        raise ValueError('--show/--show-dir need default_hooks.visualization '
+                         "(e.g. dict(type='SegVisualizationHook')).")
+    hooks.visualization.draw = True
+    if show:
+        hooks.visualization.show = True
+        hooks.visualization.wait_time = wait_time
+    if show_dir:
+        cfg.visualizer.save_dir = show_dir

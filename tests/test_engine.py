@@ -1,0 +1,91 @@
+"""Config preparation of the tools and the CPU mixed-precision wrapper."""
+import pytest
+import torch
+from mmengine.config import Config
+from mmseg.registry import OPTIM_WRAPPERS
+
+from mrpan_mm.engine import (AnyDeviceAmpOptimWrapper, enable_amp,
+                             enable_visualization, load_config,
+                             setup_cpu_distributed)
+
+cpu_only = pytest.mark.skipif(
+    torch.cuda.is_available(), reason='checks the CPU fallback')
+
+
+def make_wrapper(**kwargs):
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU())
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    return model, AnyDeviceAmpOptimWrapper(optimizer=optimizer, **kwargs)
+
+
+@cpu_only
+def test_cpu_amp_wrapper_autocasts_to_bf16_and_steps():
+    model, wrapper = make_wrapper()
+    before = model[0].weight.detach().clone()
+    with wrapper.optim_context(model):
+        out = model(torch.randn(2, 3, 8, 8))
+    assert out.dtype == torch.bfloat16
+    wrapper.update_params(out.float().mean())
+    assert not torch.equal(before, model[0].weight)
+    state = wrapper.state_dict()
+    _, fresh = make_wrapper()
+    fresh.load_state_dict(state)
+    assert fresh.param_groups[0]['lr'] == pytest.approx(0.1)
+
+
+@cpu_only
+def test_cpu_amp_wrapper_rejects_fp16():
+    with pytest.raises(ValueError, match='bfloat16'):
+        make_wrapper(dtype='float16')
+
+
+def test_wrapper_is_registered():
+    assert OPTIM_WRAPPERS.get('AnyDeviceAmpOptimWrapper') is \
+        AnyDeviceAmpOptimWrapper
+
+
+def write_config(tmp_path, text):
+    path = tmp_path / 'cfg.py'
+    path.write_text(text)
+    return str(path)
+
+
+def test_load_config_work_dir_priority(tmp_path):
+    path = write_config(tmp_path, "optim_wrapper = dict(type='OptimWrapper')")
+    assert load_config(path, None, None, 'none').work_dir == \
+        './work_dirs/cfg'
+    cfg = load_config(path, {'work_dir': 'from_opts'}, None, 'none')
+    assert cfg.work_dir == 'from_opts'
+    assert load_config(path, None, 'cli', 'none').work_dir == 'cli'
+
+
+def test_enable_amp_switches_wrapper_and_refuses_unknown(tmp_path):
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'AnyDeviceAmpOptimWrapper'
+    with pytest.raises(ValueError, match='OptimWrapper'):
+        enable_amp(Config(dict(optim_wrapper=dict(type='ZeroOptimizer'))))
+
+
+@cpu_only
+def test_cpu_distributed_config_without_launcher_is_untouched():
+    cfg = Config(dict(launcher='none'))
+    setup_cpu_distributed(cfg)
+    assert 'model_wrapper_cfg' not in cfg
+
+
+@cpu_only
+def test_sync_bn_on_cpu_is_refused():
+    cfg = Config(dict(launcher='pytorch', sync_bn='torch'))
+    with pytest.raises(ValueError, match='sync_bn needs CUDA'):
+        setup_cpu_distributed(cfg)
+
+
+def test_visualization_needs_hook():
+    with pytest.raises(ValueError, match='visualization'):
+        enable_visualization(Config(dict(default_hooks={})), False, 'x', 1)
+    cfg = Config(dict(default_hooks=dict(visualization=dict(draw=False)),
+                      visualizer=dict(type='Visualizer')))
+    enable_visualization(cfg, False, 'panels', 1)
+    assert cfg.default_hooks.visualization.draw
+    assert cfg.visualizer.save_dir == 'panels'

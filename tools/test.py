@@ -1,0 +1,67 @@
+"""Evaluate a trained model on a config's test set.
+
+Same arguments as MMSegmentation 1.x's ``tools/test.py``.  The evaluator
+logs a Table-I-style table; ``--out DIR`` also writes per-image metrics and
+``--show-dir DIR`` writes RGB | ground truth | prediction | error panels.
+
+    python tools/test.py configs/mrpan_nyu.py work_dirs/mrpan/iter_1000.pth
+"""
+import argparse
+
+import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+from mmengine.config import DictAction
+from mmengine.runner import Runner
+
+from mrpan_mm.engine import (enable_visualization, load_config,
+                             set_local_rank, setup_cpu_distributed)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Test a depth estimator')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='folder for the evaluation logs')
+    parser.add_argument(
+        '--out', help='folder for per-image metrics (CSV and JSON)')
+    parser.add_argument(
+        '--show', action='store_true', help='show prediction panels')
+    parser.add_argument(
+        '--show-dir', help='folder where prediction panels are written')
+    parser.add_argument(
+        '--wait-time', type=float, default=2, help='seconds per shown panel')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. test_evaluator.protocol=eigen')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument(
+        '--tta', action='store_true', help='test-time augmentation')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    set_local_rank(args.local_rank)
+    cfg = load_config(args.config, args.cfg_options, args.work_dir,
+                      args.launcher)
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
+    if args.tta:
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
+    if args.out is not None:
+        cfg.test_evaluator['output_dir'] = args.out
+    setup_cpu_distributed(cfg)
+    Runner.from_cfg(cfg).test()
+
+
+if __name__ == '__main__':
+    main()
