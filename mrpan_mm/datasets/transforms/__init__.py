@@ -1,0 +1,5 @@
+"""NYU loading and augmentation transforms (registered in mmseg)."""
+from .loading import LoadCheckedDepth, LoadCheckedImage
+from .photometric import RandomChannelSwap
+
+__all__ = ['LoadCheckedImage', 'LoadCheckedDepth', 'RandomChannelSwap']

@@ -63,9 +63,11 @@ def masked_mean(values: Tensor, mask: Optional[Tensor]) -> Tensor:
     return (values * weights).sum() / weights.sum().clamp(min=1)
 
 
-def resize_depth_target(depth: Tensor, valid: Optional[Tensor],
-                        size: Tuple[int, int],
-                        mode: str = 'bilinear') -> Tuple[Tensor, Optional[Tensor]]:
+def resize_depth_target(
+        depth: Tensor,
+        valid: Optional[Tensor],
+        size: Tuple[int, int],
+        mode: str = 'bilinear') -> Tuple[Tensor, Optional[Tensor]]:
     """Resize a ground-truth depth map (and its validity) to ``size``.
 
     ``bilinear`` uses ``align_corners=True`` as SARPN.  With a mask it is a
@@ -96,12 +98,11 @@ def resize_depth_target(depth: Tensor, valid: Optional[Tensor],
     interp_kwargs = dict(size=size, mode=mode)
     if mode == 'bilinear':
         interp_kwargs['align_corners'] = True
+    # Invalid pixels are zero, so interp(depth) is already interp(d * m).
+    weighted_depth = F.interpolate(depth, **interp_kwargs)
     if valid is None:
-        return F.interpolate(depth, **interp_kwargs), None
-    weights = valid.to(depth.dtype)
-    resized = F.interpolate(
-        torch.cat([depth * weights, weights], dim=1), **interp_kwargs)
-    weighted_depth, coverage = resized[:, :1], resized[:, 1:]
+        return weighted_depth, None
+    coverage = F.interpolate(valid.to(depth.dtype), **interp_kwargs)
     resized_valid = coverage > 0
     resized_depth = weighted_depth / coverage.clamp(
         min=torch.finfo(coverage.dtype).tiny)

@@ -1,0 +1,17 @@
+# Runtime shared by every MRPAN config.
+default_scope = 'mmseg'
+custom_imports = dict(imports=['mrpan_mm'], allow_failed_imports=False)
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # GPU runs use NCCL; CPU runs of tools/train.py switch to gloo.
+    dist_cfg=dict(backend='nccl'),
+)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='DepthPanelVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=True)
+log_level = 'INFO'
+load_from = None
+resume = False
+tta_model = dict(type='SegTTAModel')

@@ -1,0 +1,122 @@
+"""Loading transforms that refuse broken NYU files with a clear message.
+
+They replace mmcv's ``LoadImageFromFile`` and mmseg's ``LoadDepthAnnotation``
+in NYU pipelines; the outputs are the same.  Every problem raises
+:class:`~mrpan_mm.datasets.integrity.NYUDataError` naming the file.
+"""
+from typing import Optional
+
+import cv2
+import mmcv
+import numpy as np
+from mmcv.transforms import LoadImageFromFile
+from mmseg.datasets.transforms import LoadDepthAnnotation
+from mmseg.registry import TRANSFORMS
+
+from ..integrity import (UNDECODABLE_FILE, NYUDataError, check_complete,
+                         check_depth_array, check_same_size, decode,
+                         read_bytes)
+
+
+@TRANSFORMS.register_module()
+class LoadCheckedImage(LoadImageFromFile):
+    """``LoadImageFromFile`` that reports missing, empty, truncated and
+    undecodable files by name (it never skips a sample).
+
+    Required keys: ``img_path``.  Added keys: ``img`` (H x W x 3, uint8 BGR
+    unless ``to_float32``), ``img_shape``, ``ori_shape`` (H, W).
+
+    Args:
+        to_float32: Convert the image to float32.
+        color_type: ``flag`` of :func:`mmcv.imfrombytes`.
+        imdecode_backend: ``backend`` of :func:`mmcv.imfrombytes`.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self,
+                 to_float32: bool = False,
+                 color_type: str = 'color',
+                 imdecode_backend: str = 'cv2',
+                 backend_args: Optional[dict] = None) -> None:
+        super().__init__(
+            to_float32=to_float32,
+            color_type=color_type,
+            imdecode_backend=imdecode_backend,
+            ignore_empty=False,
+            backend_args=backend_args)
+
+    def transform(self, results: dict) -> dict:
+        path = results['img_path']
+        data = read_bytes(path, self.backend_args)
+        check_complete(path, data)
+        try:
+            img = mmcv.imfrombytes(
+                data, flag=self.color_type, backend=self.imdecode_backend)
+        except Exception as error:  # decoders raise assorted types
+            raise NYUDataError(path, UNDECODABLE_FILE,
+                               f'{type(error).__name__}: {error}') from error
+        if img is None:
+            raise NYUDataError(path, UNDECODABLE_FILE,
+                               'not an image, or corrupt')
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results['img'] = img
+        results['img_shape'] = img.shape[:2]
+        results['ori_shape'] = img.shape[:2]
+        return results
+
+
+@TRANSFORMS.register_module()
+class LoadCheckedDepth(LoadDepthAnnotation):
+    """``LoadDepthAnnotation`` for NYU's 16-bit millimetre PNGs, with checks.
+
+    Raises :class:`NYUDataError` for a missing, empty, truncated or
+    undecodable file, a stored dtype other than ``expected_dtype`` (an 8-bit
+    PNG is not millimetres), a multi-channel map, NaN/inf or negative values,
+    a map without any valid (non-zero) pixel, and a map whose size differs
+    from the original size of the image loaded before it (``ori_shape``).
+
+    Required keys: ``depth_map_path``, ``seg_fields``; ``ori_shape`` if set.
+    Added keys: ``gt_depth_map`` (H x W, float32 metres with the default
+    factor; 0 = no measurement), ``depth_rescale_factor``; ``gt_depth_map``
+    is appended to ``seg_fields`` so that mmseg's geometric transforms move
+    it with the image (nearest-neighbour, see ``configs/_base_/datasets``).
+
+    Args:
+        to_float32: Convert the map to float32 before rescaling.
+        depth_rescale_factor: Stored unit to metres; 1e-3 for millimetres.
+        expected_dtype: The dtype the files must be stored with.
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self,
+                 to_float32: bool = True,
+                 depth_rescale_factor: float = 1e-3,
+                 expected_dtype: str = 'uint16',
+                 backend_args: Optional[dict] = None) -> None:
+        super().__init__(
+            decode_backend='cv2',
+            to_float32=to_float32,
+            depth_rescale_factor=depth_rescale_factor,
+            backend_args=backend_args)
+        self.expected_dtype = np.dtype(expected_dtype).name
+
+    def transform(self, results: dict) -> dict:
+        path = results['depth_map_path']
+        depth = decode(path, read_bytes(path, self.backend_args),
+                       cv2.IMREAD_UNCHANGED)
+        check_depth_array(path, depth, self.expected_dtype)
+        if 'ori_shape' in results:
+            check_same_size(path, depth.shape, results['img_path'],
+                            results['ori_shape'])
+        if self.to_float32:
+            depth = depth.astype(np.float32)
+        results['gt_depth_map'] = depth * self.depth_rescale_factor
+        results['seg_fields'].append('gt_depth_map')
+        results['depth_rescale_factor'] = self.depth_rescale_factor
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '
+                f'depth_rescale_factor={self.depth_rescale_factor}, '
+                f"expected_dtype='{self.expected_dtype}')")

@@ -1,0 +1,138 @@
+"""Write the procedural rooms as an NYU-layout RGB-D dataset.
+
+Layout (the one mmseg's ``NYUDataset`` reads)::
+
+    root/images/{train,test}/<scene>_<index>.jpg       BGR, 8 bit
+    root/annotations/{train,test}/<scene>_<index>.png  z-depth, uint16, mm
+    root/meta.json                                     generation manifest
+
+Sample ``i`` of a split is rendered from its own generator seeded with
+``(seed, split, i)``, so the splits never share scenes and the output is
+byte-identical for equal parameters.
+"""
+import json
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Tuple
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from .render import render_view
+from .scene import sample_scene
+
+SPLITS = ('train', 'test')
+FORMAT_VERSION = 1
+MANIFEST = 'meta.json'
+JPEG_QUALITY = 95
+#: Names of the sample files written here: ``<scene>_<5 digits>.jpg|png``.
+_SAMPLE_FILE = re.compile(r'^[a-z_]+_\d{5}\.(jpg|png)$')
+
+
+def _split_dirs(root: str, split: str) -> Tuple[str, str]:
+    """Image and annotation folders of ``split``."""
+    return (osp.join(root, 'images', split),
+            osp.join(root, 'annotations', split))
+
+
+def _sample_paths(root: str, split: str, stem: str) -> Tuple[str, str]:
+    """Image and depth file paths of one sample."""
+    img_dir, ann_dir = _split_dirs(root, split)
+    return osp.join(img_dir, stem + '.jpg'), osp.join(ann_dir, stem + '.png')
+
+
+def _parameters(num_train: int, num_test: int, size: Tuple[int, int],
+                seed: int) -> Dict:
+    """The generation parameters as stored in the manifest."""
+    return dict(format_version=FORMAT_VERSION, num_train=num_train,
+                num_test=num_test, size=list(size), seed=seed)
+
+
+def _is_complete(root: str, params: Dict) -> bool:
+    """Whether ``root`` holds every file of a dataset made with ``params``."""
+    try:
+        with open(osp.join(root, MANIFEST)) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return False
+    if manifest.get('parameters') != params:
+        return False
+    return all(
+        osp.isfile(path) for split in SPLITS
+        for stem in manifest['stems'][split]
+        for path in _sample_paths(root, split, stem))
+
+
+def _remove_samples(root: str) -> None:
+    """Delete the manifest and every previously generated sample file."""
+    if osp.exists(osp.join(root, MANIFEST)):
+        os.remove(osp.join(root, MANIFEST))
+    for split in SPLITS:
+        for folder in _split_dirs(root, split):
+            if not osp.isdir(folder):
+                continue
+            for name in os.listdir(folder):
+                if _SAMPLE_FILE.match(name):
+                    os.remove(osp.join(folder, name))
+
+
+def write_sample(root: str, split: str, index: int, seed: int,
+                 size: Tuple[int, int]) -> str:
+    """Render sample ``index`` of ``split`` and write its two files.
+
+    Returns:
+        The file stem ``<scene>_<index>``.
+    """
+    rng = np.random.default_rng([seed, SPLITS.index(split), index])
+    scene, camera = sample_scene(rng)
+    bgr, depth = render_view(scene, camera, *size)
+    stem = f'{scene.kind}_{index:05d}'
+    img_path, depth_path = _sample_paths(root, split, stem)
+    depth_mm = np.rint(depth * 1000.0).astype(np.uint16)
+    if not (cv2.imwrite(img_path, bgr,
+                        [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            and cv2.imwrite(depth_path, depth_mm)):
+        raise OSError(f'cannot write sample {stem} under {root}')
+    return stem
+
+
+def make_demo_dataset(root: str,
+                      num_train: int = 400,
+                      num_test: int = 80,
+                      size: Tuple[int, int] = (120, 160),
+                      seed: int = 0,
+                      force: bool = False) -> bool:
+    """Generate the demo dataset under ``root`` unless it is already there.
+
+    A dataset is reused when ``root/meta.json`` records the same parameters
+    and all its files exist; otherwise (or with ``force``) previously
+    generated samples are deleted and everything is rendered again.
+
+    Args:
+        root: Output folder (created).
+        num_train: Number of training samples.
+        num_test: Number of test samples.
+        size: Image size (height, width) in pixels.
+        seed: Base seed; the same parameters give byte-identical files.
+        force: Regenerate even if a complete dataset exists.
+
+    Returns:
+        True if files were (re)generated, False if the dataset was reused.
+    """
+    params = _parameters(num_train, num_test, tuple(size), seed)
+    if not force and _is_complete(root, params):
+        return False
+    _remove_samples(root)
+    for split in SPLITS:
+        for folder in _split_dirs(root, split):
+            os.makedirs(folder, exist_ok=True)
+    jobs = [(split, i) for split, count in zip(SPLITS, (num_train, num_test))
+            for i in range(count)]
+    stems: Dict[str, List[str]] = {split: [] for split in SPLITS}
+    for split, i in tqdm(jobs, desc='demo rooms', unit='img'):
+        stems[split].append(write_sample(root, split, i, seed, size))
+    with open(osp.join(root, MANIFEST), 'w') as f:
+        json.dump(dict(parameters=params, stems=stems), f, indent=1)
+    return True

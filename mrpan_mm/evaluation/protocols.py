@@ -1,0 +1,232 @@
+"""NYU Depth v2 evaluation protocols: where to evaluate, how to average.
+
+A protocol owns three decisions that differ between papers reporting on the
+654 NYU test images:
+
+* the evaluation region: which pixels of the prediction and of the ground
+  truth are compared, at which resolution;
+* the valid depth range ``(min_depth, max_depth)`` in metres: ground truth
+  outside it is ignored and predictions are clamped into it;
+* how per-image metrics become dataset metrics.
+
+Protocols are built from config through :data:`DEPTH_EVAL_PROTOCOLS`, e.g.
+``dict(type='hu2019')`` or the name alone.
+"""
+import math
+from abc import ABC, abstractmethod
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import torch.nn.functional as F
+from mmengine.registry import Registry
+from torch import Tensor
+
+DEPTH_EVAL_PROTOCOLS = Registry('depth evaluation protocol')
+
+
+class DepthEvalProtocol(ABC):
+    """Base class: valid range and per-image mean averaging.
+
+    Args:
+        min_depth: Smallest valid depth in metres (exclusive for the ground
+            truth, inclusive lower clamp for predictions).
+        max_depth: Largest valid depth in metres (exclusive / upper clamp).
+    """
+
+    def __init__(self, min_depth: float = 1e-3, max_depth: float = 10.0):
+        if not 0 < min_depth < max_depth:
+            raise ValueError('depth range must satisfy 0 < min_depth < '
+                             f'max_depth, got ({min_depth}, {max_depth})')
+        self.min_depth = min_depth
+        self.max_depth = max_depth
+
+    @abstractmethod
+    def gt_region(self, gt: Tensor) -> Tensor:
+        """Ground-truth-like map (H, W) -> evaluation region (h, w).
+
+        Used for the depth ground truth and for boundary maps; resampling, if
+        any, is nearest-neighbour so that no depth value is invented.
+        """
+
+    @abstractmethod
+    def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
+        """Prediction (H, W), metres -> evaluation region (h, w), clamped.
+
+        Args:
+            pred: Predicted depth in metres.
+            gt_shape: Shape (H, W) of the ground truth it is compared with.
+        """
+
+    def valid_mask(self, gt: Tensor) -> Tensor:
+        """Boolean mask of ground-truth pixels with min < gt < max."""
+        return (gt > self.min_depth) & (gt < self.max_depth)
+
+    def clamp(self, pred: Tensor) -> Tensor:
+        """Clamp a prediction into the valid range [min, max] in metres."""
+        return pred.clamp(self.min_depth, self.max_depth)
+
+    def aggregate(self, per_image: Sequence[Dict[str, float]],
+                  keys: Sequence[str]) -> Dict[str, float]:
+        """Mean over images of each per-image metric in ``keys``.
+
+        Per-image values that are NaN (a metric undefined for that image,
+        e.g. a boundary metric without boundary annotation) are left out of
+        the mean; a metric undefined for every image is NaN.
+        """
+        result = {}
+        for key in keys:
+            values = [
+                rec[key] for rec in per_image
+                if key in rec and not math.isnan(rec[key])
+            ]
+            result[key] = sum(values) / len(values) if values else math.nan
+        return result
+
+
+def _check_frame(shape: Tuple[int, int], frame: Tuple[int, int],
+                 name: str) -> None:
+    if tuple(shape) != tuple(frame):
+        raise ValueError(
+            f'the {name} protocol is defined on {frame[0]}x{frame[1]} '
+            f'ground truth, got {shape[0]}x{shape[1]}; feed full NYU frames '
+            'or set crop=None')
+
+
+@DEPTH_EVAL_PROTOCOLS.register_module(name='eigen')
+class EigenProtocol(DepthEvalProtocol):
+    """Eigen et al.'s NYU protocol, as mmseg's ``DepthMetric`` implements it.
+
+    Evaluation on the full-resolution 480x640 frame (the prediction must be
+    at the ground truth's size: ``DepthEstimator.predict`` resizes it to
+    ``ori_shape``), restricted to the Eigen crop rows 45:471, columns 41:601,
+    depth range (1e-3, 10) m. Every metric is computed per image over its
+    valid pixels and averaged over images.
+
+    Args:
+        crop: (top, bottom, left, right) of the evaluation window, end
+            exclusive, or None for the whole frame.
+        frame: Ground-truth size (H, W) that ``crop`` refers to.
+        min_depth, max_depth: See :class:`DepthEvalProtocol`.
+    """
+
+    def __init__(self,
+                 crop: Optional[Sequence[int]] = (45, 471, 41, 601),
+                 frame: Sequence[int] = (480, 640),
+                 min_depth: float = 1e-3,
+                 max_depth: float = 10.0):
+        super().__init__(min_depth, max_depth)
+        self.crop = tuple(crop) if crop is not None else None
+        self.frame = tuple(frame)
+
+    def _window(self, x: Tensor) -> Tensor:
+        if self.crop is None:
+            return x
+        _check_frame(x.shape[-2:], self.frame, 'eigen')
+        top, bottom, left, right = self.crop
+        return x[top:bottom, left:right]
+
+    def gt_region(self, gt: Tensor) -> Tensor:
+        return self._window(gt)
+
+    def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
+        if tuple(pred.shape) != tuple(gt_shape):
+            raise ValueError(
+                f'prediction {tuple(pred.shape)} and ground truth '
+                f'{tuple(gt_shape)} differ in size; the eigen protocol '
+                'compares them pixel for pixel')
+        return self.clamp(self._window(pred))
+
+
+@DEPTH_EVAL_PROTOCOLS.register_module(name='hu2019')
+class Hu2019Protocol(DepthEvalProtocol):
+    """Hu et al. (WACV 2019) / SARPN protocol, used for MRPAN's Table I.
+
+    Hu et al. resize the 640x480 test frame to 320x240 (depth by nearest
+    neighbour), take the central 304x228 crop, predict at 152x114 and
+    upsample the prediction bilinearly to 304x228. Here the ground truth is
+    brought to the same ``frame`` (nearest) and centre-cropped to
+    ``crop_size``; the prediction is resampled bilinearly
+    (align_corners=False) to ``frame`` and cropped the same way. A ground
+    truth already of ``crop_size`` is taken as it is, and so is a
+    prediction of that size. With mmseg's ``DepthEstimator`` the prediction
+    arrives at ``ori_shape`` (480x640), upsampled from the finest 1/2-scale
+    output of a 240x320 input; downsampling it to 240x320 is the closest we
+    can get to Hu's 114x152 -> 228x304 chain without changing the model's
+    post-processing (choice of ours: their exact interpolation settings are
+    not recoverable offline).
+
+    Averaging follows Hu's reference ``evaluateError``: every metric is a
+    per-image mean averaged over images, except RMSE, which is the square
+    root of the mean per-image MSE. Hu's code masks no depth range and counts
+    ``ratio <= 1.25`` for the deltas; we keep mmseg's ``min < gt < max`` mask
+    (needed for the raw, unfilled NYU depth) and strict ``<``.
+
+    Args:
+        frame: Size (H, W) the frame is resized to before cropping.
+        crop_size: Size (h, w) of the central evaluation window.
+        min_depth, max_depth: See :class:`DepthEvalProtocol`.
+    """
+
+    def __init__(self,
+                 frame: Sequence[int] = (240, 320),
+                 crop_size: Sequence[int] = (228, 304),
+                 min_depth: float = 1e-3,
+                 max_depth: float = 10.0):
+        super().__init__(min_depth, max_depth)
+        self.frame = tuple(frame)
+        self.crop_size = tuple(crop_size)
+        if any(c > f for c, f in zip(self.crop_size, self.frame)):
+            raise ValueError(f'crop_size {self.crop_size} does not fit in '
+                             f'frame {self.frame}')
+
+    def _centre(self, x: Tensor) -> Tensor:
+        (height, width), (crop_h, crop_w) = x.shape[-2:], self.crop_size
+        top, left = (height - crop_h) // 2, (width - crop_w) // 2
+        return x[top:top + crop_h, left:left + crop_w]
+
+    def _to_frame(self, x: Tensor, mode: str) -> Tensor:
+        if tuple(x.shape) in (self.frame, self.crop_size):
+            return x
+        kwargs = dict(align_corners=False) if mode == 'bilinear' else {}
+        return F.interpolate(x[None, None].float(),
+                             size=self.frame,
+                             mode=mode,
+                             **kwargs)[0, 0].to(x.dtype)
+
+    def gt_region(self, gt: Tensor) -> Tensor:
+        return self._centre(self._to_frame(gt, 'nearest'))
+
+    def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
+        return self.clamp(self._centre(self._to_frame(pred, 'bilinear')))
+
+    def aggregate(self, per_image: Sequence[Dict[str, float]],
+                  keys: Sequence[str]) -> Dict[str, float]:
+        """Per-image means, RMSE as sqrt(mean of per-image MSE)."""
+        result = super().aggregate(per_image, list(keys) + ['mse'])
+        if 'rmse' in keys:
+            result['rmse'] = math.sqrt(result['mse'])
+        if 'mse' not in keys:
+            result.pop('mse')
+        return result
+
+
+def build_protocol(cfg) -> DepthEvalProtocol:
+    """Build a protocol from a name (``'eigen'``), a dict or an instance.
+
+    The lookup is direct (no default-scope switching), so it behaves the
+    same under mmseg's default scope as outside a runner.
+    """
+    if isinstance(cfg, DepthEvalProtocol):
+        return cfg
+    args = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
+    name = args.pop('type', None)
+    known = DEPTH_EVAL_PROTOCOLS.module_dict
+    if name not in known:
+        raise KeyError(f'unknown depth evaluation protocol {name!r}; '
+                       f'choose one of {sorted(known)}')
+    return known[name](**args)
+
+
+__all__: List[str] = [
+    'DEPTH_EVAL_PROTOCOLS', 'DepthEvalProtocol', 'EigenProtocol',
+    'Hu2019Protocol', 'build_protocol'
+]

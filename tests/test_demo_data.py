@@ -1,0 +1,193 @@
+"""Tests of the procedural RGB-D demo rooms (``mrpan_mm.demo``)."""
+import dataclasses
+import os
+import os.path as osp
+import re
+
+import cv2
+import numpy as np
+import pytest
+from mmcv.transforms import LoadImageFromFile
+from mmseg.datasets import NYUDataset
+from mmseg.datasets.transforms import LoadDepthAnnotation
+
+from mrpan_mm.demo import (Camera, make_demo_dataset, pixel_rays,
+                           render_scene, render_view, sample_scene,
+                           scaled_intrinsics)
+from mrpan_mm.demo.raycast import (intersect_boxes, intersect_room,
+                                   segments_blocked)
+from mrpan_mm.demo.render import cast_from_camera
+
+SIZE = (48, 64)
+SMALL = dict(num_train=6, num_test=3, size=SIZE, seed=3)
+
+
+def empty_room(size, box_lo=(), box_hi=()):
+    """A sampled scene's materials and light in a room of ``size`` (m)
+    holding only the given boxes (one piece)."""
+    scene, _ = sample_scene(np.random.default_rng(0))
+    box_lo = np.asarray(box_lo, dtype=float).reshape(-1, 3)
+    return dataclasses.replace(
+        scene,
+        room_size=np.asarray(size, dtype=float),
+        box_lo=box_lo,
+        box_hi=np.asarray(box_hi, dtype=float).reshape(-1, 3),
+        piece_offsets=np.array([0, len(box_lo)] if len(box_lo) else [0]),
+        box_materials=np.full(len(box_lo), 3))
+
+
+def sample_files(root):
+    """Relative paths of every file under ``root``."""
+    return sorted(
+        osp.relpath(osp.join(d, f), root) for d, _, files in os.walk(root)
+        for f in files)
+
+
+@pytest.fixture(scope='module')
+def demo_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('demo_rooms'))
+    assert make_demo_dataset(root, **SMALL)
+    return root
+
+
+@pytest.mark.parametrize('turns', range(4))
+def test_wall_straight_ahead_has_constant_depth(turns):
+    # Centre of a 4 x 3 x 5 m room: the z walls are 2.5 m away, the x ones
+    # 2 m; either fills the view when looked at straight on.
+    camera = Camera(np.array([2.0, 1.5, 2.5]), yaw=turns * np.pi / 2)
+    _, depth = render_view(empty_room((4, 3, 5)), camera, *SIZE)
+    np.testing.assert_allclose(depth, 2.5 if turns % 2 == 0 else 2.0,
+                               atol=1e-5)
+
+
+def test_floor_depth_matches_pitch_and_height():
+    height, pitch = 1.2, -0.5
+    camera = Camera(np.array([10.0, height, 10.0]), yaw=0.3, pitch=pitch)
+    _, depth = render_view(empty_room((20, 3, 20)), camera, *SIZE)
+    _, fy, _, cy = scaled_intrinsics(*SIZE)
+    rows = np.arange(SIZE[0] // 2, SIZE[0])
+    down = (rows - cy) / fy * np.cos(pitch) - np.sin(pitch)
+    expected = np.broadcast_to((height / down)[:, None], (len(rows), SIZE[1]))
+    np.testing.assert_allclose(depth[rows], expected, rtol=1e-5)
+
+
+def test_box_occludes_the_wall_behind_it():
+    scene = empty_room((10, 3, 6), [4.5, 1.0, 3.0], [5.5, 2.0, 3.5])
+    camera = Camera(np.array([5.0, 1.5, 1.0]))
+    _, depth = render_view(scene, camera, *SIZE)
+    h, w = SIZE
+    assert depth[h // 2, w // 2] == pytest.approx(2.0, abs=1e-5)
+    assert depth[h // 2, 0] == pytest.approx(5.0, abs=1e-5)
+    assert 0.1 < np.mean(np.isclose(depth, 2.0)) < 0.9
+
+
+def test_screen_space_culling_matches_brute_force():
+    for seed in range(3):
+        scene, camera = sample_scene(np.random.default_rng(seed))
+        _, hits = cast_from_camera(scene, camera, *SIZE, supersample=1)
+        dirs = pixel_rays(camera, *SIZE).reshape(-1, 3).T
+        origin = camera.position[:, None]
+        t_room, _ = intersect_room(origin, dirs, scene.room_size)
+        every_ray = [(slice(None), )] * len(scene.box_lo)
+        t, _, _ = intersect_boxes(origin, dirs, scene.box_lo, scene.box_hi,
+                                  t_room, every_ray)
+        np.testing.assert_allclose(hits.t, t, rtol=1e-12)
+        assert np.any(t < t_room)
+
+
+def test_shadow_segments_blocked_by_table_top():
+    lo, hi = np.array([[1.0, 0.7, 1.0]]), np.array([[2.0, 0.75, 2.0]])
+    light = np.array([1.5, 2.5, 1.5])[:, None]
+    floor = np.array([[1.5, 0.0, 1.5], [3.5, 0.0, 3.5], [1.5, 0.8, 1.5]]).T
+    blocked = segments_blocked(floor, light - floor, lo, hi,
+                               np.array([0, 1]))
+    assert blocked.tolist() == [True, False, False]
+
+
+def test_render_scene_is_deterministic_and_seed_dependent():
+    a = render_scene(np.random.default_rng(11), *SIZE)
+    b = render_scene(np.random.default_rng(11), *SIZE)
+    c = render_scene(np.random.default_rng(12), *SIZE)
+    assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+    assert not np.array_equal(a[1], c[1])
+
+
+def test_random_scenes_have_valid_ranges_and_varied_depth():
+    depths = []
+    for seed in range(12):
+        bgr, depth = render_scene(np.random.default_rng(seed), *SIZE)
+        assert bgr.shape == SIZE + (3, ) and bgr.dtype == np.uint8
+        assert depth.shape == SIZE and depth.dtype == np.float32
+        assert np.all(np.isfinite(depth))
+        assert 0.3 < depth.min() and depth.max() < 10.0
+        assert bgr.std() > 10
+        depths.append(depth)
+    depths = np.stack(depths)
+    means = depths.mean(axis=(1, 2))
+    assert np.median(depths.std(axis=(1, 2)) / means) > 0.15
+    assert means.std() / means.mean() > 0.1
+    abs_rel_of_mean = np.mean(np.abs(depths.mean() - depths) / depths)
+    assert abs_rel_of_mean > 0.2
+
+
+def test_layout_names_and_depth_encoding(demo_root):
+    for split, count in (('train', 6), ('test', 3)):
+        images = sorted(os.listdir(osp.join(demo_root, 'images', split)))
+        depths = sorted(os.listdir(osp.join(demo_root, 'annotations', split)))
+        assert len(images) == count
+        assert [osp.splitext(n)[0] for n in images] == \
+            [osp.splitext(n)[0] for n in depths]
+        assert all(re.match(r'^[a-z_]+_\d{5}\.jpg$', n) for n in images)
+        png = cv2.imread(osp.join(demo_root, 'annotations', split,
+                                  depths[0]), cv2.IMREAD_UNCHANGED)
+        assert png.dtype == np.uint16 and png.shape == SIZE
+        assert 300 < png.min() and png.max() < 10000
+
+
+def test_same_parameters_give_byte_identical_files(demo_root, tmp_path):
+    assert make_demo_dataset(str(tmp_path), **SMALL)
+    files = sample_files(demo_root)
+    assert files == sample_files(str(tmp_path))
+    for name in files:
+        with open(osp.join(demo_root, name), 'rb') as a, \
+                open(osp.join(tmp_path, name), 'rb') as b:
+            assert a.read() == b.read(), name
+
+
+def test_nyu_dataset_reads_depth_in_metres(demo_root):
+    dataset = NYUDataset(
+        data_root=demo_root,
+        data_prefix=dict(img_path='images/test',
+                         depth_map_path='annotations/test'),
+        pipeline=[LoadImageFromFile(),
+                  LoadDepthAnnotation(depth_rescale_factor=1e-3)],
+        test_mode=True)
+    assert len(dataset) == 3
+    for i in range(len(dataset)):
+        sample = dataset[i]
+        assert dataset.get_data_info(i)['category_id'] >= 0
+        stem = osp.splitext(osp.basename(sample['img_path']))[0]
+        rng = np.random.default_rng([SMALL['seed'], 1, int(stem[-5:])])
+        scene, camera = sample_scene(rng)
+        assert stem.startswith(scene.kind + '_')
+        bgr, depth = render_view(scene, camera, *SIZE)
+        np.testing.assert_allclose(sample['gt_depth_map'], depth,
+                                   atol=5e-4 + 1e-6)
+        assert np.abs(sample['img'].astype(float) - bgr).mean() < 8
+
+
+def test_second_call_rewrites_nothing_and_repairs_changes(tmp_path):
+    root = str(tmp_path)
+    assert make_demo_dataset(root, **SMALL)
+    files = sample_files(root)
+    mtimes = {f: os.stat(osp.join(root, f)).st_mtime_ns for f in files}
+    assert not make_demo_dataset(root, **SMALL)
+    assert mtimes == {f: os.stat(osp.join(root, f)).st_mtime_ns
+                      for f in files}
+    missing = next(f for f in files if f.endswith('.png'))
+    os.remove(osp.join(root, missing))
+    assert make_demo_dataset(root, **SMALL)
+    assert sample_files(root) == files
+    assert make_demo_dataset(root, **dict(SMALL, num_test=2))
+    assert len(os.listdir(osp.join(root, 'images', 'test'))) == 2
+    assert len(os.listdir(osp.join(root, 'annotations', 'test'))) == 2

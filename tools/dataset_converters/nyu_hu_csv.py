@@ -1,0 +1,67 @@
+"""Convert Hu et al.'s / DenseDepth's NYU archive to mmseg's NYU layout.
+
+Example (ARCHIVE holds data/nyu2_train.csv and data/nyu2_test.csv)::
+
+    python tools/dataset_converters/nyu_hu_csv.py ARCHIVE data/nyu
+
+Source files are copied (JPEGs byte for byte), never moved.  Train depth
+PNGs are 8-bit, 0..255 = 0..10 m, by default; test depth PNGs 16-bit mm.
+A PNG whose dtype differs from the declared encoding stops the conversion.
+"""
+import argparse
+import sys
+
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
+from mrpan_mm.datasets.converters import DEPTH_ENCODINGS, convert_hu_csv
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('archive_root', help='folder that holds data/')
+    parser.add_argument('out_root', help='output folder (NYU layout)')
+    parser.add_argument(
+        '--train-depth-encoding',
+        choices=sorted(DEPTH_ENCODINGS),
+        default='uint8_10m',
+        help='train depth PNGs: 8-bit 0..10 m (DenseDepth, default) or '
+        '16-bit mm')
+    parser.add_argument(
+        '--test-depth-encoding',
+        choices=sorted(DEPTH_ENCODINGS),
+        default='uint16_mm',
+        help='test depth PNGs (default 16-bit mm)')
+    parser.add_argument(
+        '--fallback-scene',
+        default='nyu',
+        help='file name prefix of files without a scene folder (test set)')
+    parser.add_argument(
+        '--jpeg-quality',
+        type=int,
+        default=95,
+        help='quality of re-encoded non-JPEG colour images, 0..100')
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    try:
+        writer = convert(args)
+    except (OSError, ValueError) as error:
+        sys.exit(f'error: {error}')
+    print(writer.summary())
+
+
+def convert(args):
+    """Run the conversion the arguments ask for."""
+    return convert_hu_csv(
+        args.archive_root,
+        args.out_root,
+        train_depth_encoding=args.train_depth_encoding,
+        test_depth_encoding=args.test_depth_encoding,
+        fallback_scene=args.fallback_scene,
+        jpeg_quality=args.jpeg_quality,
+        progress=True)
+
+
+if __name__ == '__main__':
+    main()
