@@ -3,12 +3,13 @@
 :func:`render_scene` ray-casts one random furnished room;
 :func:`make_demo_dataset` writes a deterministic NYU-layout dataset of them.
 """
+from .baseline import mean_depth_baseline
 from .camera import Camera, pixel_rays, scaled_intrinsics
 from .dataset import make_demo_dataset
 from .render import render_scene, render_view
 from .scene import Scene, sample_scene
 
 __all__ = [
-    'Camera', 'Scene', 'make_demo_dataset', 'pixel_rays', 'render_scene',
+    'Camera', 'Scene', 'make_demo_dataset', 'mean_depth_baseline', 'pixel_rays', 'render_scene',
     'render_view', 'sample_scene', 'scaled_intrinsics'
 ]

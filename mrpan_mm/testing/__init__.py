@@ -1,1 +1,2 @@
 from .nyu_fixture import make_nyu_fixture  # noqa: F401
+from .seg_fixture import make_seg_fixture  # noqa: F401

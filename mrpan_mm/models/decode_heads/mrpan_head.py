@@ -1,0 +1,165 @@
+"""MRPAN's depth decode head for mmseg's ``DepthEstimator``."""
+from typing import Dict, List, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptMultiConfig, SampleList
+from torch import Tensor
+from .residual_pyramid import ResidualPyramidDecoder
+
+OUTPUT_ACTIVATIONS = dict(
+    identity=nn.Identity, relu=nn.ReLU, softplus=nn.Softplus)
+
+
+@MODELS.register_module()
+class MRPANHead(BaseDecodeHead):
+    """Residual pyramid depth head of MRPAN (SARPN's decoder + RRM).
+
+    Takes the output of :class:`MACANeck`: L fused levels (finest first)
+    followed by the deepest backbone feature, and predicts depth in metres at
+    every level with a :class:`ResidualPyramidDecoder` (coarse to fine).  An
+    output activation is applied to every level's prediction (the pyramid
+    itself carries raw values).  Training passes all L depths to
+    ``loss_decode``; inference returns the finest depth resized to the
+    (padded) input and clamped to ``[min_depth, max_depth]``.
+
+    Like mmseg's ``VPDDepthHead`` it skips ``BaseDecodeHead.__init__`` (whose
+    ``conv_seg`` would be unused) and exposes ``num_classes = 1``,
+    ``out_channels = 1`` and ``align_corners`` for ``DepthEstimator``.
+
+    Args:
+        in_channels (Sequence[int]): Channels of the neck's fused levels,
+            finest first. Defaults to SENet-154/SARPN's
+            ``(64, 128, 256, 512, 1024)``.
+        top_channels (int): Channels of the deepest backbone feature.
+            Defaults to 2048.
+        top_proj_channels (int): Its 1x1 projection width. Defaults to 1024.
+        refine (str): ``'rrm'`` (MRPAN's RRM, "+RRM" row) or ``'basic'``
+            (SARPN's refine block). Defaults to ``'rrm'``.
+        out_act (str): Output activation, ``'identity'`` (SARPN), ``'relu'``
+            or ``'softplus'``. Defaults to ``'identity'``.
+        min_depth (float): Lower clamp of predicted depth at inference, in
+            metres. Defaults to 1e-3.
+        max_depth (float): Upper clamp, in metres. Defaults to 10.
+        loss_decode (dict): Config of the multi-scale loss, called as
+            ``loss(preds, gt)`` with the L depth maps and the ground truth
+            (N, 1, H, W). Defaults to ``dict(type='MultiScaleDepthLoss')``.
+        norm_cfg (dict): Normalisation layer. Defaults to ``dict(type='BN')``.
+        act_cfg (dict): Activation layer. Defaults to ``dict(type='ReLU')``.
+        align_corners (bool): ``align_corners`` of every bilinear resize
+            (pyramid upsampling, resizing to the input). Defaults to True.
+        init_cfg (dict, optional): Initialisation config. Defaults to None.
+    """
+
+    num_classes = 1
+    out_channels = 1
+    input_transform = None
+
+    def __init__(self,
+                 in_channels: Sequence[int] = (64, 128, 256, 512, 1024),
+                 top_channels: int = 2048,
+                 top_proj_channels: int = 1024,
+                 refine: str = 'rrm',
+                 out_act: str = 'identity',
+                 min_depth: float = 1e-3,
+                 max_depth: float = 10.0,
+                 loss_decode: ConfigType = dict(type='MultiScaleDepthLoss'),
+                 norm_cfg: ConfigType = dict(type='BN'),
+                 act_cfg: ConfigType = dict(type='ReLU'),
+                 align_corners: bool = True,
+                 init_cfg: OptMultiConfig = None):
+        # BaseDecodeHead.__init__ would build an unused 1x1 ``conv_seg``.
+        super(BaseDecodeHead, self).__init__(init_cfg=init_cfg)
+        if out_act not in OUTPUT_ACTIVATIONS:
+            raise ValueError(f'out_act must be one of '
+                             f'{tuple(OUTPUT_ACTIVATIONS)}, got {out_act!r}')
+        if not 0 < min_depth < max_depth:
+            raise ValueError('need 0 < min_depth < max_depth, got '
+                             f'min_depth={min_depth}, max_depth={max_depth}')
+        self.in_channels = tuple(in_channels)
+        self.min_depth = min_depth
+        self.max_depth = max_depth
+        self.align_corners = align_corners
+        self.decoder = ResidualPyramidDecoder(
+            in_channels,
+            top_channels,
+            top_proj_channels,
+            channels=self.out_channels,
+            refine=refine,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg,
+            align_corners=align_corners)
+        self.out_act = OUTPUT_ACTIVATIONS[out_act]()
+        self.loss_decode = MODELS.build(loss_decode)
+
+    def extra_repr(self) -> str:
+        return (f'min_depth={self.min_depth}, max_depth={self.max_depth}, '
+                f'align_corners={self.align_corners}')
+
+    def _check_inputs(self, inputs: Sequence[Tensor]) -> None:
+        expected = self.in_channels + (self.decoder.top_channels, )
+        channels = tuple(x.size(1) for x in inputs)
+        if channels != expected:
+            raise ValueError(
+                f'MRPANHead expects {len(expected)} inputs (the fused levels '
+                f'then the deepest backbone feature) with channels '
+                f'{expected}, got {len(inputs)} with channels {channels}')
+
+    def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
+        """Depth at every pyramid level.
+
+        Args:
+            inputs (tuple[Tensor]): The neck's output: L fused levels, level t
+                of shape (N, in_channels[t], H_t, W_t), finest first, then the
+                deepest backbone feature (N, top_channels, H_{L-1}, W_{L-1}).
+
+        Returns:
+            list[Tensor]: L depth maps in metres, **finest first**: element t
+            has shape (N, 1, H_t, W_t); element 0 is the output.
+        """
+        self._check_inputs(inputs)
+        preds = self.decoder(inputs[:-1], inputs[-1])
+        return [self.out_act(pred) for pred in preds]
+
+    def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
+        """Ground-truth depth (N, 1, H, W) in metres from ``gt_depth_map``."""
+        return torch.stack([
+            data_sample.gt_depth_map.data for data_sample in batch_data_samples
+        ])
+
+    def loss_by_feat(self, depths: List[Tensor],
+                     batch_data_samples: SampleList) -> Dict[str, Tensor]:
+        """Multi-scale depth loss.
+
+        Args:
+            depths (list[Tensor]): The L depth maps of :meth:`forward`.
+            batch_data_samples (list[SegDataSample]): Samples carrying
+                ``gt_depth_map`` (1, H, W), padded by the data preprocessor
+                (0 = invalid).
+
+        Returns:
+            dict[str, Tensor]: The loss module's output (``loss_*`` keys are
+            summed by the runner).
+        """
+        gt = self._stack_batch_gt(batch_data_samples)
+        return self.loss_decode(depths, gt)
+
+    def predict(self, inputs: Tuple[Tensor, ...], batch_img_metas: List[dict],
+                test_cfg: ConfigType) -> Tensor:
+        """Finest depth at the input size, clamped to the depth range.
+
+        Args:
+            inputs (tuple[Tensor]): The neck's output, see :meth:`forward`.
+            batch_img_metas (list[dict]): Image metas; the output size is
+                ``pad_shape`` (or ``img_shape`` when that is a
+                ``torch.Size``, as ``DepthEstimator``'s sliding inference
+                sets it), as in mmseg's decode heads.
+            test_cfg (dict): Test config (unused by this head).
+
+        Returns:
+            Tensor: Depth in metres, (N, 1, H, W).
+        """
+        depth = self.predict_by_feat(self.forward(inputs)[0], batch_img_metas)
+        return depth.clamp(self.min_depth, self.max_depth)

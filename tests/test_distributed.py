@@ -1,0 +1,70 @@
+"""Two gloo processes through tools/dist_train.sh match one process.
+
+The tiny config uses GroupNorm, no random augmentation and an unshuffled
+sampler, so a 2-process run with 2 images per rank sees the same 4 images
+per step as a 1-process run with batch 4, and DDP's gradient averaging
+equals the 1-process gradient of the batch mean (all fixture pixels are
+valid, so each rank's pixel mean weighs equally).  The only difference is
+floating-point summation order.  SGD is used because Adam divides by the
+root of tiny second moments and so magnifies rounding noise in near-zero
+gradients up to the size of a step; with SGD a weight difference is lr times
+a gradient difference, and 1e-6 on the weights after a step of lr 0.01
+allows gradient noise far above float32 rounding while a wrong
+averaging (sum instead of mean, a rank's gradient missing) moves weights by
+orders of magnitude more.  One step only: early in training the predicted
+depth is nearly flat, so the sign terms of the log-L1 gradient loss flip on
+rounding-level differences and a second step would compare chaos, not DDP.
+"""
+
+import os.path as osp
+import socket
+import subprocess
+
+import torch
+
+from mrpan_mm.testing import make_nyu_fixture
+from tools_runner import REPO, TINY_CONFIG, data_root_options, run_tool, \
+    tool_env
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def weights(work_dir):
+    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu',
+                      weights_only=False)
+    return ckpt['state_dict']
+
+
+def test_two_gloo_ranks_match_one_process(tmp_path):
+    root = str(tmp_path / 'nyu')
+    make_nyu_fixture(root, num_train=4, num_test=2)  # one step
+    common = [*data_root_options(root), 'train_cfg.max_epochs=1',
+              'optim_wrapper.optimizer.type=SGD',
+              'optim_wrapper.optimizer.lr=0.01']
+
+    single = str(tmp_path / 'single')
+    run_tool('train.py', [TINY_CONFIG, '--work-dir', single, '--cfg-options',
+                          *common, 'train_dataloader.batch_size=4'])
+
+    dist = str(tmp_path / 'dist')
+    env = dict(tool_env(), PORT=str(free_port()), MASTER_ADDR='127.0.0.1')
+    proc = subprocess.run(
+        ['bash', osp.join(REPO, 'tools', 'dist_train.sh'), TINY_CONFIG, '2',
+         '--work-dir', dist, '--cfg-options', *common,
+         'train_dataloader.batch_size=2'],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    # mmengine reports the world size as its "GPU number", devices or not.
+    assert 'Distributed training: True' in log, log[-2000:]
+    assert 'GPU number: 2' in log, log[-2000:]
+
+    ours, reference = weights(dist), weights(single)
+    for name in reference:
+        torch.testing.assert_close(
+            ours[name], reference[name], rtol=0, atol=1e-6,
+            msg=f'{name}: 2-rank DDP differs from 1 process')

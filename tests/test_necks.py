@@ -1,0 +1,301 @@
+"""Tests of the MACA neck and its attention / up-projection blocks."""
+import math
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from torch.nn.attention import SDPBackend, sdpa_kernel
+
+from mrpan_mm.models.necks import (MACANeck, ScaleAttention, SpatialAttention,
+                                   UpProjection)
+
+IN_CHANNELS = (16, 32, 64, 128, 256)
+FUSE_CHANNELS = (10, 20, 40, 80, 160)
+OUT_CHANNELS = (8, 16, 32, 64, 128)
+# Level sizes of a SENet-like backbone for a 228x304 and a 65x83 input.
+SIZES_228x304 = [(114, 152), (57, 76), (29, 38), (15, 19), (8, 10)]
+SIZES_ODD = [(33, 42), (17, 21), (9, 11), (5, 6), (3, 3)]
+
+
+def make_feats(sizes, batch=2, channels=IN_CHANNELS, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return [
+        torch.randn(batch, c, h, w, generator=gen)
+        for c, (h, w) in zip(channels, sizes)
+    ]
+
+
+def build_neck(**kwargs):
+    cfg = dict(
+        type='MACANeck',
+        in_channels=IN_CHANNELS,
+        fuse_channels=FUSE_CHANNELS,
+        out_channels=OUT_CHANNELS)
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def np_softmax(x, axis):
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def np_clipped_avg_pool(x, stride):
+    """Average pool (N, C, H, W) by ``stride``; border windows are clipped."""
+    n, c, h, w = x.shape
+    out = np.zeros((n, c, math.ceil(h / stride), math.ceil(w / stride)))
+    for i in range(out.shape[2]):
+        for j in range(out.shape[3]):
+            window = x[:, :, i * stride:(i + 1) * stride,
+                       j * stride:(j + 1) * stride]
+            out[:, :, i, j] = window.mean(axis=(2, 3))
+    return out
+
+
+def np_conv1x1(x, conv):
+    weight = conv.weight.detach().double().numpy()[:, :, 0, 0]
+    bias = conv.bias.detach().double().numpy()
+    return np.einsum('oc,nchw->nohw', weight, x) + bias[None, :, None, None]
+
+
+def naive_spatial_attention(module, x):
+    """DANet-style reference in float64 NumPy with the full affinity."""
+    x = x.double().numpy()
+    n, c, h, w = x.shape
+    kv = x if module.kv_stride == 1 else np_clipped_avg_pool(
+        x, module.kv_stride)
+    q = np_conv1x1(x, module.query).reshape(n, -1, h * w)
+    k = np_conv1x1(kv, module.key).reshape(n, q.shape[1], -1)
+    v = np_conv1x1(kv, module.value).reshape(n, c, -1)
+    affinity = np.einsum('ndi,ndj->nij', q, k) / math.sqrt(q.shape[1])
+    attn = np_softmax(affinity, axis=2)
+    context = np.einsum('ncj,nij->nci', v, attn).reshape(n, c, h, w)
+    gamma = module.gamma.item()
+    return torch.from_numpy(x + gamma * context)
+
+
+@pytest.mark.parametrize('sizes', [SIZES_228x304, SIZES_ODD])
+@pytest.mark.parametrize('attention', [False, True])
+def test_neck_output_contract(sizes, attention):
+    neck = build_neck(use_gam=attention, use_sam=attention)
+    feats = make_feats(sizes)
+    with torch.no_grad():
+        outs = neck(feats)
+    assert len(outs) == 6
+    for out, c, (h, w) in zip(outs[:5], OUT_CHANNELS, sizes):
+        assert out.shape == (2, c, h, w)
+        assert torch.isfinite(out).all()
+    assert outs[5] is feats[-1]
+
+
+def test_neck_switches_build_the_ablation_modules():
+    baseline = build_neck(use_gam=False, use_sam=False)
+    maca = build_neck(sam_levels=(0, 3), sam_kv_stride=(4, 1))
+    assert not any(
+        isinstance(m, (ScaleAttention, SpatialAttention))
+        for m in baseline.modules())
+    assert all(
+        isinstance(level.scale_attention, ScaleAttention)
+        for level in maca.levels)
+    # each GAM works on the level's per-scale branch width fuse // 5
+    assert [lvl.scale_attention.mlp[0].in_features
+            for lvl in maca.levels] == [2, 4, 8, 16, 32]
+    strides = [
+        None if lvl.spatial_attention is None else
+        lvl.spatial_attention.kv_stride for lvl in maca.levels
+    ]
+    assert strides == [4, None, None, 1, None]
+    # the baseline's parameters are a subset of MACA's, by name and shape
+    maca_shapes = {k: v.shape for k, v in maca.state_dict().items()}
+    for name, value in baseline.state_dict().items():
+        assert maca_shapes[name] == value.shape
+
+
+def test_baseline_level_matches_manual_fusion():
+    """Fused level t = fuse(concat_i(UpProj_i(resize(x_i to t)))), in order."""
+    neck = build_neck(use_gam=False, use_sam=False).eval()
+    feats = make_feats(SIZES_ODD, seed=1)
+    target = 2
+    level = neck.levels[target]
+    size = feats[target].shape[-2:]
+    with torch.no_grad():
+        projected = [
+            proj(
+                F.interpolate(
+                    x, size=size, mode='bilinear', align_corners=True))
+            for x, proj in zip(feats, level.projections)
+        ]
+        expected = level.fuse(torch.cat(projected, dim=1))
+        actual = neck(feats)[target]
+    torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_up_projection_matches_functional_reference():
+    block = UpProjection(6, 4).eval()
+    for bn in (m for m in block.modules()
+               if isinstance(m, torch.nn.BatchNorm2d)):
+        bn.running_mean.uniform_(-0.5, 0.5)
+        bn.running_var.uniform_(0.5, 2.0)
+        bn.weight.data.uniform_(0.5, 1.5)
+        bn.bias.data.uniform_(-0.5, 0.5)
+    x = torch.randn(2, 6, 7, 9)
+
+    def conv_bn(conv_module, inp):
+        out = F.conv2d(inp, conv_module.conv.weight,
+                       padding=conv_module.conv.padding)
+        bn = conv_module.bn
+        std = torch.sqrt(bn.running_var + bn.eps)
+        scale = (bn.weight / std)[:, None, None]
+        return (out - bn.running_mean[:, None, None]) * scale + \
+            bn.bias[:, None, None]
+
+    with torch.no_grad():
+        main = conv_bn(block.main[1], F.relu(conv_bn(block.main[0], x)))
+        expected = F.relu(main + conv_bn(block.shortcut, x))
+        torch.testing.assert_close(block(x), expected, rtol=1e-5, atol=1e-5)
+    assert block.main[0].conv.kernel_size == (5, 5)
+    assert block.main[1].conv.kernel_size == (3, 3)
+    assert block.shortcut.conv.kernel_size == (5, 5)
+
+
+def test_scale_attention_weights_sum_to_one_and_match_numpy():
+    gam = ScaleAttention(channels=32, reduction=16)
+    x = torch.randn(3, 5, 32, 6, 7)
+    with torch.no_grad():
+        weights = gam.scale_weights(x)
+        out = gam(x)
+    assert weights.shape == (3, 5, 32)
+    assert (weights >= 0).all()
+    torch.testing.assert_close(weights.sum(dim=1), torch.ones(3, 32))
+    # independent NumPy path: GAP -> Linear -> ReLU -> Linear -> softmax(S)
+    fc1, fc2 = gam.mlp[0], gam.mlp[2]
+    assert fc1.out_features == 4  # max(32 // 16, min_hidden_channels=4)
+    pooled = x.double().numpy().mean(axis=(3, 4))
+    hidden = np.maximum(
+        pooled @ fc1.weight.double().detach().numpy().T +
+        fc1.bias.double().detach().numpy(), 0)
+    logits = hidden @ fc2.weight.double().detach().numpy().T + \
+        fc2.bias.double().detach().numpy()
+    expected = np_softmax(logits, axis=1)
+    np.testing.assert_allclose(weights.double().numpy(), expected, atol=1e-6)
+    torch.testing.assert_close(out, x * weights[..., None, None])
+
+
+def test_scale_attention_rejects_unstacked_input():
+    with pytest.raises(ValueError, match=r'\(N, S, C, H, W\)'):
+        ScaleAttention(8)(torch.randn(2, 8, 4, 4))
+
+
+def test_spatial_attention_starts_as_identity():
+    sam = SpatialAttention(16)
+    assert sam.gamma.item() == 0
+    assert sam.qk_channels == 2
+    x = torch.randn(2, 16, 9, 11)
+    assert torch.equal(sam(x), x)
+
+
+@pytest.mark.parametrize('stride,size', [(1, (9, 11)), (2, (8, 10)),
+                                         (2, (9, 11)), (4, (7, 13))])
+def test_spatial_attention_matches_naive_reference(stride, size):
+    torch.manual_seed(stride)
+    sam = SpatialAttention(16, qk_ratio=8, kv_stride=stride)
+    with torch.no_grad():
+        sam.gamma.fill_(0.7)
+    x = torch.randn(2, 16, *size)
+    with torch.no_grad():
+        actual = sam(x)
+    expected = naive_spatial_attention(sam, x)
+    torch.testing.assert_close(
+        actual.double(), expected, rtol=0, atol=1e-5)
+    # the attention term is not negligible, so the comparison is meaningful
+    assert (actual - x).abs().max() > 1e-2
+
+
+def test_spatial_attention_runs_on_the_flash_kernel():
+    """The fused kernel accepts our q/k/v layout, so no HW x HW matrix."""
+    sam = SpatialAttention(16, kv_stride=2)
+    x = torch.randn(2, 16, 9, 11, requires_grad=True)
+    with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
+        out = sam(x)
+    out.sum().backward()
+    assert x.grad is not None
+
+
+def test_spatial_attention_rejects_wrong_channels():
+    with pytest.raises(ValueError, match='16 channels'):
+        SpatialAttention(16)(torch.randn(1, 8, 4, 4))
+
+
+def test_neck_gradient_reaches_every_parameter():
+    torch.manual_seed(0)
+    neck = build_neck(sam_kv_stride=2)
+    for module in neck.modules():
+        if isinstance(module, SpatialAttention):
+            module.gamma.data.fill_(0.5)
+    outs = neck(make_feats(SIZES_ODD))
+    sum(out.square().mean() for out in outs[:5]).backward()
+    for name, param in neck.named_parameters():
+        assert param.grad is not None, name
+        assert param.grad.abs().sum() > 0, name
+
+
+def test_gamma_receives_gradient_at_initialisation():
+    neck = build_neck()
+    outs = neck(make_feats(SIZES_ODD))
+    sum(out.mean() for out in outs[:5]).backward()
+    for level in neck.levels:
+        assert level.spatial_attention.gamma.grad.abs() > 0
+
+
+def test_neck_rejects_wrong_number_of_levels():
+    neck = build_neck()
+    with pytest.raises(ValueError, match='expects 5 levels'):
+        neck(make_feats(SIZES_ODD)[:4])
+
+
+def test_neck_rejects_wrong_channels():
+    neck = build_neck()
+    feats = make_feats(SIZES_ODD, channels=(16, 32, 64, 128, 512))
+    with pytest.raises(ValueError, match=r'channels \(16, 32, 64, 128, 512\)'):
+        neck(feats)
+
+
+@pytest.mark.parametrize(
+    'kwargs,message',
+    [(dict(fuse_channels=(10, 20, 40, 80, 161)), 'divisible'),
+     (dict(out_channels=(8, 16, 32, 64)), 'one entry per level'),
+     (dict(sam_levels=(0, 1), sam_kv_stride=(2, )), 'one stride per'),
+     (dict(sam_levels=(5, ), sam_kv_stride=1), 'not a level'),
+     (dict(sam_kv_stride=0, sam_levels=(1, )), 'kv_stride must be')])
+def test_neck_rejects_bad_config(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_neck(**kwargs)
+
+
+def test_neck_is_registered_and_defaults_follow_senet154():
+    assert MODELS.get('MACANeck') is MACANeck
+    neck = MACANeck(in_channels=(128, 256, 512, 1024, 2048))
+    assert neck.out_channels == (64, 128, 256, 512, 1024)
+    assert [lvl.fuse.conv.in_channels
+            for lvl in neck.levels] == [80, 160, 320, 640, 1280]
+
+
+def test_projection_before_resize_matches_manual_order():
+    """resize_before_projection=False projects at native size, then resizes."""
+    from mrpan_mm.models.necks.maca_neck import LevelAggregation
+    torch.manual_seed(0)
+    agg = LevelAggregation((4, 8), 4, 6, gam_reduction=None,
+                           sam_kv_stride=None, sam_qk_ratio=8,
+                           norm_cfg=dict(type='BN'),
+                           act_cfg=dict(type='ReLU'), align_corners=True,
+                           resize_before_projection=False).eval()
+    inputs = [torch.randn(1, 4, 6, 8), torch.randn(1, 8, 3, 4)]
+    expected = [
+        F.interpolate(proj(x), size=(6, 8), mode='bilinear',
+                      align_corners=True)
+        for x, proj in zip(inputs, agg.projections)
+    ]
+    expected = agg.fuse(torch.cat(expected, dim=1))
+    torch.testing.assert_close(agg(inputs, torch.Size((6, 8))), expected)

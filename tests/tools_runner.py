@@ -1,0 +1,41 @@
+"""Run the project's command-line tools in subprocesses for tests."""
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import List, Sequence
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_fixture.py')
+
+
+def data_root_options(root: str) -> List[str]:
+    """``--cfg-options`` entries pointing every dataloader at ``root``."""
+    return [
+        f'{loader}.dataset.data_root={root}'
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader')
+    ]
+
+
+def tool_command(tool: str, *args: str) -> List[str]:
+    return [sys.executable, osp.join(REPO, 'tools', tool), *args]
+
+
+def tool_env() -> dict:
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    env.pop('CUDA_VISIBLE_DEVICES', None)
+    return env
+
+
+def run_tool(tool: str, args: Sequence[str], timeout: float = 300
+             ) -> subprocess.CompletedProcess:
+    """Run ``tools/<tool>`` and fail with its output if it fails."""
+    proc = subprocess.run(
+        tool_command(tool, *args), cwd=REPO, env=tool_env(),
+        capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(
+            f'{tool} {" ".join(args)} exited {proc.returncode}:\n'
+            f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
+    return proc
