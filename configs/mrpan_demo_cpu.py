@@ -3,7 +3,8 @@
 # scratch on the embedded procedural rooms (tools/make_demo_data.py) at
 # 120x160, sized to train and evaluate in minutes on 2 CPU cores.
 _base_ = [
-    '_base_/models/mrpan_senet154.py', '_base_/default_runtime.py'
+    '_base_/models/mrpan_senet154.py', '_base_/datasets/nyu.py',
+    '_base_/default_runtime.py'
 ]
 data_root = 'data/demo_rooms'
 encoder_channels = (64, 256, 512, 1024, 2048)
@@ -21,9 +22,6 @@ model = dict(
         in_channels=fused_channels, top_channels=2048,
         top_proj_channels=128))
 
-meta_keys = ('img_path', 'depth_map_path', 'ori_shape', 'img_shape',
-             'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-             'depth_rescale_factor', 'category_id')
 train_pipeline = [
     dict(type='LoadCheckedImage'),
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
@@ -31,41 +29,27 @@ train_pipeline = [
     dict(type='PhotoMetricDistortion', brightness_delta=16,
          contrast_range=(0.8, 1.2), saturation_range=(0.8, 1.2),
          hue_delta=1),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs'),
 ]
 test_pipeline = [
     dict(type='LoadCheckedImage'),
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
-    dict(type='PackSegInputs', meta_keys=meta_keys),
+    dict(type='PackSegInputs'),
 ]
-dataset_type = 'NYUDepthDataset'
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
-    persistent_workers=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            img_path='images/train', depth_map_path='annotations/train'),
-        pipeline=train_pipeline))
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=4,
     num_workers=1,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        data_prefix=dict(
-            img_path='images/test', depth_map_path='annotations/test'),
-        test_mode=True,
-        pipeline=test_pipeline))
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 # Full frames of any size: no Eigen crop (that crop assumes 480x640).
 val_evaluator = dict(
-    type='NYUDepthMetric', protocol=dict(type='eigen', crop=None))
+    type='NYUDepthMetric', protocol=dict(_delete_=True, type='eigen',
+                                         crop=None))
 test_evaluator = val_evaluator
 
 max_epochs = 8

@@ -9,11 +9,11 @@ logs a Table-I-style table; ``--out DIR`` also writes per-image metrics and
 import argparse
 
 import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mrpan_mm.engine import (enable_visualization, load_config,
-                             set_local_rank, setup_cpu_distributed)
+from mrpan_mm.engine import (add_common_args, enable_visualization,
+                             load_config, set_local_rank,
+                             setup_cpu_distributed)
 
 
 def parse_args():
@@ -30,18 +30,8 @@ def parse_args():
     parser.add_argument(
         '--wait-time', type=float, default=2, help='seconds per shown panel')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. test_evaluator.protocol=eigen')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument(
         '--tta', action='store_true', help='test-time augmentation')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_common_args(parser)
     return parser.parse_args()
 
 

@@ -11,12 +11,11 @@ imported first so its components are registered and configs need no
 import argparse
 
 import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
-from mmengine.config import DictAction
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-from mrpan_mm.engine import (enable_amp, load_config, set_local_rank,
-                             setup_cpu_distributed)
+from mrpan_mm.engine import (add_common_args, enable_amp, load_config,
+                             set_local_rank, setup_cpu_distributed)
 
 
 def parse_args():
@@ -31,18 +30,7 @@ def parse_args():
         '--amp',
         action='store_true',
         help='mixed precision: fp16 on GPU, bf16 autocast on CPU')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override config entries, e.g. train_cfg.max_iters=10 '
-        'or key="[a,b]" for lists (no spaces)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    add_common_args(parser)
     return parser.parse_args()
 
 

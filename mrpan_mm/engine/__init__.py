@@ -1,8 +1,8 @@
-from .launch import (enable_amp, enable_visualization, load_config,
+from .launch import (add_common_args, enable_amp, enable_visualization, load_config,
                      set_local_rank, setup_cpu_distributed)
 from .optim_wrapper import AnyDeviceAmpOptimWrapper
 
 __all__ = [
-    'AnyDeviceAmpOptimWrapper', 'enable_amp', 'enable_visualization',
+    'AnyDeviceAmpOptimWrapper', 'add_common_args', 'enable_amp', 'enable_visualization',
     'load_config', 'set_local_rank', 'setup_cpu_distributed'
 ]

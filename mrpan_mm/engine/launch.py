@@ -4,6 +4,7 @@ Each function edits an MMEngine config in place for one command-line
 option, with the behaviour MMSegmentation users know from mmseg's tools,
 plus what is needed to run the same commands on a machine without CUDA.
 """
+import argparse
 import logging
 import os
 import os.path as osp
@@ -11,8 +12,24 @@ from typing import Optional
 
 import torch
 import torch.distributed as dist
-from mmengine.config import Config
+from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Options shared by the train and test tools, as in mmseg's tools."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. train_cfg.max_epochs=2 '
+        'or key="[a,b]" for lists (no spaces)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
 def load_config(config_path: str, cfg_options: Optional[dict],

@@ -11,12 +11,15 @@ is meant to be learned well; it exercises loading, training and evaluation.
 """
 import os
 import os.path as osp
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 import cv2
 import numpy as np
 
 SPLITS = ('train', 'test')
+#: Makes one sample: a BGR image (H x W x 3, uint8) and its annotation
+#: (H x W, uint8 or uint16).
+SampleMaker = Callable[[], Tuple[np.ndarray, np.ndarray]]
 
 
 def synthetic_depth(height: int, width: int,
@@ -43,6 +46,42 @@ def shade_rgb(depth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return image.astype(np.uint8)
 
 
+def write_nyu_layout(root: str, ann_dir: str, counts: Tuple[int, int],
+                     scene: str,
+                     make_sample: SampleMaker) -> Dict[str, List[str]]:
+    """Write generated samples in the NYU layout, ``train`` split first.
+
+    Sample ``index`` of a split is written as
+    ``root/images/<split>/<scene>_<index:05d>.jpg`` and
+    ``root/<ann_dir>/<split>/<scene>_<index:05d>.png``.
+
+    Args:
+        root: Output folder (created).
+        ann_dir: Folder of the annotations below ``root``.
+        counts: Number of (train, test) samples.
+        scene: Scene name prefix of the file names.
+        make_sample: Called once per sample, in writing order.
+
+    Returns:
+        The written image paths per split.
+    """
+    written: Dict[str, List[str]] = {}
+    for split, count in zip(SPLITS, counts):
+        img_dir = osp.join(root, 'images', split)
+        split_ann_dir = osp.join(root, ann_dir, split)
+        os.makedirs(img_dir, exist_ok=True)
+        os.makedirs(split_ann_dir, exist_ok=True)
+        written[split] = []
+        for index in range(count):
+            image, annotation = make_sample()
+            stem = f'{scene}_{index:05d}'
+            img_path = osp.join(img_dir, stem + '.jpg')
+            cv2.imwrite(img_path, image)
+            cv2.imwrite(osp.join(split_ann_dir, stem + '.png'), annotation)
+            written[split].append(img_path)
+    return written
+
+
 def make_nyu_fixture(root: str,
                      num_train: int = 4,
                      num_test: int = 2,
@@ -63,19 +102,11 @@ def make_nyu_fixture(root: str,
         The written image paths per split.
     """
     rng = np.random.default_rng(seed)
-    written: Dict[str, List[str]] = {}
-    for split, count in zip(SPLITS, (num_train, num_test)):
-        img_dir = osp.join(root, 'images', split)
-        ann_dir = osp.join(root, 'annotations', split)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
-        written[split] = []
-        for index in range(count):
-            depth = synthetic_depth(size[0], size[1], rng)
-            stem = f'{scene}_{index:05d}'
-            img_path = osp.join(img_dir, stem + '.jpg')
-            cv2.imwrite(img_path, shade_rgb(depth, rng))
-            depth_mm = np.round(depth * 1000.0).astype(np.uint16)
-            cv2.imwrite(osp.join(ann_dir, stem + '.png'), depth_mm)
-            written[split].append(img_path)
-    return written
+
+    def make_sample() -> Tuple[np.ndarray, np.ndarray]:
+        depth = synthetic_depth(size[0], size[1], rng)
+        image = shade_rgb(depth, rng)
+        return image, np.round(depth * 1000.0).astype(np.uint16)
+
+    return write_nyu_layout(root, 'annotations', (num_train, num_test),
+                            scene, make_sample)

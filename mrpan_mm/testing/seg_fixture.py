@@ -12,14 +12,11 @@ is a function of its colour and a segmenter can learn it.  A frame of
 ``border`` pixels keeps the image content but is labelled 0 (unlabelled),
 as NYU's unlabelled pixels are.
 """
-import os
-import os.path as osp
 from typing import Dict, List, Tuple
 
-import cv2
 import numpy as np
+from .nyu_fixture import write_nyu_layout
 
-SPLITS = ('train', 'test')
 #: BGR colour of classes 1, 2, ... (entry k - 1 is the colour of class k).
 CLASS_COLOURS = ((128, 128, 128), (0, 0, 255), (0, 255, 0), (255, 0, 0),
                  (0, 255, 255), (255, 0, 255), (255, 255, 0), (0, 0, 0))
@@ -80,19 +77,11 @@ def make_seg_fixture(root: str,
         raise ValueError(f'num_classes must be in [2, {len(CLASS_COLOURS)}]'
                          f', got {num_classes}')
     rng = np.random.default_rng(seed)
-    written: Dict[str, List[str]] = {}
-    for split, count in zip(SPLITS, (num_train, num_test)):
-        img_dir = osp.join(root, 'images', split)
-        ann_dir = osp.join(root, 'seg_annotations', split)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(ann_dir, exist_ok=True)
-        written[split] = []
-        for index in range(count):
-            labels = synthetic_labels(size[0], size[1], num_classes,
-                                      num_rects, border, rng)
-            stem = f'{scene}_{index:05d}'
-            img_path = osp.join(img_dir, stem + '.jpg')
-            cv2.imwrite(img_path, paint(labels))
-            cv2.imwrite(osp.join(ann_dir, stem + '.png'), labels)
-            written[split].append(img_path)
-    return written
+
+    def make_sample() -> Tuple[np.ndarray, np.ndarray]:
+        labels = synthetic_labels(size[0], size[1], num_classes, num_rects,
+                                  border, rng)
+        return paint(labels), labels
+
+    return write_nyu_layout(root, 'seg_annotations', (num_train, num_test),
+                            scene, make_sample)

@@ -8,17 +8,15 @@ Source files are copied (JPEGs byte for byte), never moved.  Train depth
 PNGs are 8-bit, 0..255 = 0..10 m, by default; test depth PNGs 16-bit mm.
 A PNG whose dtype differs from the declared encoding stops the conversion.
 """
-import argparse
-import sys
-
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 from mrpan_mm.datasets.converters import DEPTH_ENCODINGS, convert_hu_csv
+from mrpan_mm.datasets.converters.cli import converter_parser, run_converter
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('archive_root', help='folder that holds data/')
-    parser.add_argument('out_root', help='output folder (NYU layout)')
+def build_parser():
+    """The script's command line: archive, output folder and options."""
+    parser = converter_parser(__doc__, 'archive_root',
+                              'folder that holds data/')
     parser.add_argument(
         '--train-depth-encoding',
         choices=sorted(DEPTH_ENCODINGS),
@@ -39,16 +37,11 @@ def parse_args():
         type=int,
         default=95,
         help='quality of re-encoded non-JPEG colour images, 0..100')
-    return parser.parse_args()
+    return parser
 
 
 def main():
-    args = parse_args()
-    try:
-        writer = convert(args)
-    except (OSError, ValueError) as error:
-        sys.exit(f'error: {error}')
-    print(writer.summary())
+    run_converter(build_parser(), convert)
 
 
 def convert(args):

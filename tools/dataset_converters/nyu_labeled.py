@@ -9,17 +9,15 @@ writes images/{train,test}/<scene>_<frame>.jpg, annotations/... (uint16
 depth in mm) and, with --labels, seg_annotations/... (uint8, 0 unlabelled,
 1..40; segmentation configs use reduce_zero_label=True).
 """
-import argparse
-import sys
-
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 from mrpan_mm.datasets.converters import convert_nyu_labeled, read_splits_mat
+from mrpan_mm.datasets.converters.cli import converter_parser, run_converter
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('mat', help='path of nyu_depth_v2_labeled.mat')
-    parser.add_argument('out_root', help='output folder (NYU layout)')
+def build_parser():
+    """The script's command line: .mat file, output folder and options."""
+    parser = converter_parser(__doc__, 'mat',
+                              'path of nyu_depth_v2_labeled.mat')
     parser.add_argument(
         '--splits',
         help='official splits.mat (trainNdxs/testNdxs); default: the copy '
@@ -34,16 +32,11 @@ def parse_args():
         help='file name prefix if the .mat has no "scenes" dataset')
     parser.add_argument(
         '--jpeg-quality', type=int, default=95, help='JPEG quality, 0..100')
-    return parser.parse_args()
+    return parser
 
 
 def main():
-    args = parse_args()
-    try:
-        writer = convert(args)
-    except (OSError, ValueError) as error:
-        sys.exit(f'error: {error}')
-    print(writer.summary())
+    run_converter(build_parser(), convert)
 
 
 def convert(args):

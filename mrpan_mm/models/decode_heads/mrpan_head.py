@@ -98,15 +98,6 @@ class MRPANHead(BaseDecodeHead):
         return (f'min_depth={self.min_depth}, max_depth={self.max_depth}, '
                 f'align_corners={self.align_corners}')
 
-    def _check_inputs(self, inputs: Sequence[Tensor]) -> None:
-        expected = self.in_channels + (self.decoder.top_channels, )
-        channels = tuple(x.size(1) for x in inputs)
-        if channels != expected:
-            raise ValueError(
-                f'MRPANHead expects {len(expected)} inputs (the fused levels '
-                f'then the deepest backbone feature) with channels '
-                f'{expected}, got {len(inputs)} with channels {channels}')
-
     def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
         """Depth at every pyramid level.
 
@@ -119,7 +110,7 @@ class MRPANHead(BaseDecodeHead):
             list[Tensor]: L depth maps in metres, **finest first**: element t
             has shape (N, 1, H_t, W_t); element 0 is the output.
         """
-        self._check_inputs(inputs)
+        self.decoder.check_inputs(inputs, type(self).__name__)
         preds = self.decoder(inputs[:-1], inputs[-1])
         return [self.out_act(pred) for pred in preds]
 

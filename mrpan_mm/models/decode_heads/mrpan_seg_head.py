@@ -140,13 +140,7 @@ class MRPANSegHead(BaseDecodeHead):
             list[Tensor]: L logit maps, **finest first**: element t has shape
             (N, num_classes, H_t, W_t); element 0 is the output.
         """
-        channels = tuple(x.size(1) for x in inputs)
-        if channels != self.in_channels:
-            raise ValueError(
-                f'MRPANSegHead expects {len(self.in_channels)} inputs (the '
-                'fused levels then the deepest backbone feature) with '
-                f'channels {self.in_channels}, got {len(inputs)} with '
-                f'channels {channels}')
+        self.decoder.check_inputs(inputs, type(self).__name__)
         inputs = self._transform_inputs(inputs)
         return self.decoder(inputs[:-1], inputs[-1])
 

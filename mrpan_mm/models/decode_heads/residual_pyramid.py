@@ -89,6 +89,26 @@ class ResidualPyramidDecoder(BaseModule):
                     channels, c, c // 2, norm_cfg=norm_cfg, act_cfg=act_cfg)
                 for c in in_channels)
 
+    def check_inputs(self, inputs: Sequence[Tensor], owner: str) -> None:
+        """Check that a head received the neck output this decoder expects.
+
+        Args:
+            inputs (Sequence[Tensor]): L fused levels, level t of shape
+                (N, in_channels[t], H_t, W_t), finest first, then the deepest
+                backbone feature (N, top_channels, H_{L-1}, W_{L-1}).
+            owner (str): Name of the calling head, for the error message.
+
+        Raises:
+            ValueError: If the number of inputs or their channels differ.
+        """
+        expected = self.in_channels + (self.top_channels, )
+        channels = tuple(x.size(1) for x in inputs)
+        if channels != expected:
+            raise ValueError(
+                f'{owner} expects {len(expected)} inputs (the fused levels '
+                f'then the deepest backbone feature) with channels '
+                f'{expected}, got {len(inputs)} with channels {channels}')
+
     def forward(self, fused: Sequence[Tensor], top: Tensor) -> List[Tensor]:
         """Predict at every level.
 

@@ -57,23 +57,34 @@ def normal_cosine(pred_grad: Gradients, target_grad: Gradients) -> Tensor:
         (1 + pdx * pdx + pdy * pdy) * (1 + tdx * tdx + tdy * tdy))
 
 
-class BaseDepthTermLoss(nn.Module):
-    """Shared configuration and input checks of the depth loss terms.
+class BaseDepthTermLoss(nn.Module, metaclass=ABCMeta):
+    """Shared configuration, input checks and call of the depth loss terms.
+
+    Every term takes these arguments; each subclass sets
+    :attr:`default_loss_name`, the name of its loss item, and defines
+    :meth:`loss_from_depths`, which :meth:`forward` calls on the checked
+    inputs.
 
     Args:
         loss_weight (float): Multiplier of the term. Defaults to 1.0.
         ignore_invalid (bool): Derive a validity mask from the target when
-            none is given. Defaults to True.
-        loss_name (str): Name of the loss item; it must start with ``loss_``
-            for the item to be summed into the training loss.
+            none is given (mask invalid target pixels). Defaults to True.
+        loss_name (str, optional): Name of the loss item; it must start with
+            ``loss_`` for the item to be summed into the training loss.
+            Defaults to the class's :attr:`default_loss_name`.
     """
 
-    def __init__(self, loss_weight: float, ignore_invalid: bool,
-                 loss_name: str) -> None:
+    default_loss_name: str
+
+    def __init__(self,
+                 loss_weight: float = 1.0,
+                 ignore_invalid: bool = True,
+                 loss_name: Optional[str] = None) -> None:
         super().__init__()
         self.loss_weight = loss_weight
         self.ignore_invalid = ignore_invalid
-        self._loss_name = loss_name
+        self._loss_name = (self.default_loss_name
+                           if loss_name is None else loss_name)
 
     @property
     def loss_name(self) -> str:
@@ -113,54 +124,6 @@ class BaseDepthTermLoss(nn.Module):
         pred = upcast(pred)
         return pred, target.to(pred.dtype), valid_mask
 
-
-@MODELS.register_module()
-class DepthLogL1Loss(BaseDepthTermLoss):
-    """l_depth = mean( ln(|d - g| + 0.5) ) over the valid pixels.
-
-    Args:
-        loss_weight (float): Multiplier. Defaults to 1.0.
-        ignore_invalid (bool): Mask invalid target pixels. Defaults to True.
-        loss_name (str): Defaults to 'loss_depth'.
-    """
-
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 ignore_invalid: bool = True,
-                 loss_name: str = 'loss_depth') -> None:
-        super().__init__(loss_weight, ignore_invalid, loss_name)
-
-    def forward(self,
-                pred: Tensor,
-                target: Tensor,
-                valid_mask: Optional[Tensor] = None) -> Tensor:
-        """Compute the weighted l_depth.
-
-        Args:
-            pred (Tensor): Predicted depth (N, 1, H, W) in metres.
-            target (Tensor): Ground-truth depth (N, 1, H, W) in metres.
-            valid_mask (Tensor, optional): Bool (N, 1, H, W) of the pixels
-                to average over; None: see ``ignore_invalid``.
-
-        Returns:
-            Tensor: Scalar, mean log of an error in metres.
-        """
-        pred, target, valid_mask = self.prepare_inputs(pred, target,
-                                                       valid_mask)
-        return self.loss_weight * masked_mean(log_abs_error(pred, target),
-                                              valid_mask)
-
-
-class SobelTermLoss(BaseDepthTermLoss, metaclass=ABCMeta):
-    """A depth loss term computed from Sobel derivatives of both maps.
-
-    A pixel counts only when its whole 3x3 neighbourhood in the target is
-    valid (see :func:`sobel_valid_mask`): a derivative that touches an
-    invalid pixel is meaningless.  Subclasses define
-    :meth:`loss_from_gradients`, which :class:`MultiScaleDepthLoss` calls
-    directly so that each map is filtered only once for both terms.
-    """
-
     def forward(self,
                 pred: Tensor,
                 target: Tensor,
@@ -176,8 +139,55 @@ class SobelTermLoss(BaseDepthTermLoss, metaclass=ABCMeta):
         Returns:
             Tensor: Scalar.
         """
-        pred, target, valid_mask = self.prepare_inputs(pred, target,
-                                                       valid_mask)
+        return self.loss_from_depths(
+            *self.prepare_inputs(pred, target, valid_mask))
+
+    @abstractmethod
+    def loss_from_depths(self, pred: Tensor, target: Tensor,
+                         valid_mask: Optional[Tensor]) -> Tensor:
+        """Weighted term from the output of :meth:`prepare_inputs`.
+
+        Args:
+            pred (Tensor): Predicted depth (N, 1, H, W), in the loss dtype.
+            target (Tensor): Ground-truth depth (N, 1, H, W), invalid pixels
+                zeroed.
+            valid_mask (Tensor, optional): Bool (N, 1, H, W) of the pixels
+                to average over; None: every pixel.
+
+        Returns:
+            Tensor: Scalar.
+        """
+
+
+@MODELS.register_module()
+class DepthLogL1Loss(BaseDepthTermLoss):
+    """l_depth = mean( ln(|d - g| + 0.5) ) over the valid pixels.
+
+    Arguments: see :class:`BaseDepthTermLoss`; ``loss_name`` defaults to
+    ``'loss_depth'``.
+    """
+
+    default_loss_name = 'loss_depth'
+
+    def loss_from_depths(self, pred: Tensor, target: Tensor,
+                         valid_mask: Optional[Tensor]) -> Tensor:
+        # A scalar: the mean log of an error in metres.
+        return self.loss_weight * masked_mean(log_abs_error(pred, target),
+                                              valid_mask)
+
+
+class SobelTermLoss(BaseDepthTermLoss):
+    """A depth loss term computed from Sobel derivatives of both maps.
+
+    A pixel counts only when its whole 3x3 neighbourhood in the target is
+    valid (see :func:`sobel_valid_mask`): a derivative that touches an
+    invalid pixel is meaningless.  Subclasses define
+    :meth:`loss_from_gradients`, which :class:`MultiScaleDepthLoss` calls
+    directly so that each map is filtered only once for both terms.
+    """
+
+    def loss_from_depths(self, pred: Tensor, target: Tensor,
+                         valid_mask: Optional[Tensor]) -> Tensor:
         grad_mask = None if valid_mask is None else sobel_valid_mask(
             valid_mask)
         return self.loss_from_gradients(sobel_gradients(pred),
@@ -205,17 +215,11 @@ class SobelGradientLoss(SobelTermLoss):
     """l_grad = mean( ln(|dx(d) - dx(g)| + 0.5) ) + mean( ln(|dy(d) - dy(g)|
     + 0.5) ), with Sobel derivatives (zero padding).
 
-    Args:
-        loss_weight (float): Multiplier. Defaults to 1.0.
-        ignore_invalid (bool): Mask invalid target pixels. Defaults to True.
-        loss_name (str): Defaults to 'loss_grad'.
+    Arguments: see :class:`BaseDepthTermLoss`; ``loss_name`` defaults to
+    ``'loss_grad'``.
     """
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 ignore_invalid: bool = True,
-                 loss_name: str = 'loss_grad') -> None:
-        super().__init__(loss_weight, ignore_invalid, loss_name)
+    default_loss_name = 'loss_grad'
 
     def loss_from_gradients(self, pred_grad: Gradients, target_grad: Gradients,
                             grad_mask: Optional[Tensor]) -> Tensor:
@@ -231,17 +235,11 @@ class SurfaceNormalLoss(SobelTermLoss):
     """l_normal = mean( 1 - cos(n_d, n_g) ), n = (-dx, -dy, 1) from Sobel
     derivatives; cosine similarity with eps 0 (the norms are >= 1).
 
-    Args:
-        loss_weight (float): Multiplier. Defaults to 1.0.
-        ignore_invalid (bool): Mask invalid target pixels. Defaults to True.
-        loss_name (str): Defaults to 'loss_normal'.
+    Arguments: see :class:`BaseDepthTermLoss`; ``loss_name`` defaults to
+    ``'loss_normal'``.
     """
 
-    def __init__(self,
-                 loss_weight: float = 1.0,
-                 ignore_invalid: bool = True,
-                 loss_name: str = 'loss_normal') -> None:
-        super().__init__(loss_weight, ignore_invalid, loss_name)
+    default_loss_name = 'loss_normal'
 
     def loss_from_gradients(self, pred_grad: Gradients, target_grad: Gradients,
                             grad_mask: Optional[Tensor]) -> Tensor:
