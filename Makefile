@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrpan-setup-done
 DEMO_WORK_DIR ?= work_dirs/mrpan_demo_cpu
 
-.PHONY: setup demo test test-slow
+.PHONY: setup demo test
 
 setup: $(STAMP)
 
@@ -23,6 +23,3 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
-
-test-slow: setup
-	$(PY) -m pytest -q -m slow
