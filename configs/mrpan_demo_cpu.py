@@ -17,7 +17,7 @@ model = dict(
         fuse_channels=(40, 40, 80, 80, 160),
         out_channels=fused_channels,
         sam_kv_stride=(2, 1, 1, 1, 1),
-        resize_before_projection=False),
+        projection_order='lower_resolution'),
     decode_head=dict(
         in_channels=fused_channels, top_channels=2048,
         top_proj_channels=128))

@@ -282,20 +282,29 @@ def test_neck_is_registered_and_defaults_follow_senet154():
             for lvl in neck.levels] == [80, 160, 320, 640, 1280]
 
 
-def test_projection_before_resize_matches_manual_order():
-    """resize_before_projection=False projects at native size, then resizes."""
+def test_lower_resolution_order_projects_before_upsampling_only():
+    """Coarser levels are projected, then upsampled; finer ones are
+    downsampled, then projected."""
     from mrpan_mm.models.necks.maca_neck import LevelAggregation
     torch.manual_seed(0)
-    agg = LevelAggregation((4, 8), 4, 6, gam_reduction=None,
+    agg = LevelAggregation((4, 8, 6), 6, 6, gam_reduction=None,
                            sam_kv_stride=None, sam_qk_ratio=8,
                            norm_cfg=dict(type='BN'),
                            act_cfg=dict(type='ReLU'), align_corners=True,
-                           resize_before_projection=False).eval()
-    inputs = [torch.randn(1, 4, 6, 8), torch.randn(1, 8, 3, 4)]
-    expected = [
-        F.interpolate(proj(x), size=(6, 8), mode='bilinear',
-                      align_corners=True)
-        for x, proj in zip(inputs, agg.projections)
-    ]
-    expected = agg.fuse(torch.cat(expected, dim=1))
-    torch.testing.assert_close(agg(inputs, torch.Size((6, 8))), expected)
+                           projection_order='lower_resolution').eval()
+    inputs = [torch.randn(1, 4, 12, 16), torch.randn(1, 8, 6, 8),
+              torch.randn(1, 6, 3, 4)]
+    size = (6, 8)
+
+    def resize(x):
+        return F.interpolate(x, size=size, mode='bilinear',
+                             align_corners=True)
+
+    fine, same, coarse = agg.projections
+    expected = agg.fuse(torch.cat([
+        fine(resize(inputs[0])), same(inputs[1]), resize(coarse(inputs[2]))
+    ], dim=1))
+    torch.testing.assert_close(agg(inputs, torch.Size(size)), expected)
+    with pytest.raises(ValueError, match='projection_order'):
+        MACANeck((4, 8), (4, 4), (4, 4), use_gam=False, use_sam=False,
+                 projection_order='project_first')

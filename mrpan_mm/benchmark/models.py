@@ -4,7 +4,7 @@ A *spec* is ``CONFIG[:OVERRIDE[:OVERRIDE...]]`` where an override is
 ``dotted.key=value`` (value parsed as a Python literal, else a string) or a
 preset name from :data:`PRESETS`, e.g.
 ``configs/mrpan_demo_cpu.py:baseline`` or
-``configs/mrpan_nyu.py:model.neck.resize_before_projection=False``.
+``configs/mrpan_nyu.py:model.neck.projection_order=lower_resolution``.
 """
 import ast
 import copy
@@ -33,9 +33,9 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     'nosam': {'model.neck.use_sam': False},
     'nogam': {'model.neck.use_gam': False},
     # The neck resizes every level to the target size before its 5x5
-    # projection (SARPN) or projects at native resolution then resizes.
-    'rbp': {'model.neck.resize_before_projection': True},
-    'norbp': {'model.neck.resize_before_projection': False},
+    # projection (SARPN), or projects at the lower of the two resolutions.
+    'sarpn_order': {'model.neck.projection_order': 'resize_first'},
+    'lowres_order': {'model.neck.projection_order': 'lower_resolution'},
 }
 
 # Five-level channel contract of ``SENet`` archs (level 0 = stem).
