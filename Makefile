@@ -22,4 +22,4 @@ demo: setup
 	$(PY) tools/run_demo.py --work-dir $(DEMO_WORK_DIR)
 
 test: setup
-	$(PY) -m pytest -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q

@@ -23,7 +23,8 @@ def tool_command(tool: str, *args: str) -> List[str]:
 
 
 def tool_env() -> dict:
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
+    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1',
+               PYTHON=sys.executable)
     env.pop('CUDA_VISIBLE_DEVICES', None)
     return env
 

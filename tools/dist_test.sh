@@ -2,6 +2,7 @@
 # Distributed testing with torchrun: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 # Without CUDA the processes talk over gloo (see mrpan_mm/engine/launch.py).
+# PYTHON selects the interpreter (default: python on PATH).
 set -euo pipefail
 CONFIG=$1
 CHECKPOINT=$2
@@ -13,7 +14,7 @@ MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
-python -m torch.distributed.run \
+"${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \
