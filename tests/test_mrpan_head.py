@@ -363,3 +363,22 @@ def test_depth_estimator_slide_flip_with_smaller_crops():
     pred = results[0].pred_depth_map.data
     assert pred.shape == (1, *size)
     assert pred.min() >= 1e-3 and pred.max() <= 10.0
+
+
+def test_depth_offset_shifts_every_level_before_the_activation():
+    torch.manual_seed(0)
+    kwargs = dict(in_channels=(8, 8, 8, 8, 8), top_channels=16,
+                  top_proj_channels=8, out_act='softplus',
+                  loss_decode=dict(type='MultiScaleDepthLoss'))
+    plain = MODELS.build(dict(type='MRPANHead', **kwargs)).eval()
+    shifted = MODELS.build(
+        dict(type='MRPANHead', depth_offset=2.5, **kwargs)).eval()
+    shifted.load_state_dict(plain.state_dict())
+    sizes = [(16, 20), (8, 10), (4, 5), (2, 3), (1, 2)]
+    inputs = tuple(torch.randn(1, 8, h, w) for h, w in sizes) + (
+        torch.randn(1, 16, 1, 2), )
+    with torch.no_grad():
+        for a, b in zip(plain(inputs), shifted(inputs)):
+            raw = torch.log(torch.expm1(a))  # inverse softplus
+            torch.testing.assert_close(b, F.softplus(raw + 2.5),
+                                       rtol=1e-4, atol=1e-4)

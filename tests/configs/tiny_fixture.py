@@ -17,7 +17,7 @@ model = dict(
         norm_cfg=norm_cfg),
     decode_head=dict(
         in_channels=fused_channels, top_proj_channels=16,
-        norm_cfg=norm_cfg))
+        depth_offset=0.0, norm_cfg=norm_cfg))
 pipeline = [
     dict(type='LoadCheckedImage'),
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),

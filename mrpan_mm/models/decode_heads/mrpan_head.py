@@ -43,6 +43,11 @@ class MRPANHead(BaseDecodeHead):
         min_depth (float): Lower clamp of predicted depth at inference, in
             metres. Defaults to 1e-3.
         max_depth (float): Upper clamp, in metres. Defaults to 10.
+        depth_offset (float): Constant depth in metres added to every raw
+            prediction before the output activation, so that an untrained
+            network starts near a typical depth (e.g. the training set's mean)
+            instead of 0 and the pyramid learns residuals around it. SARPN
+            has none: 0. Defaults to 0.
         loss_decode (dict): Config of the multi-scale loss, called as
             ``loss(preds, gt)`` with the L depth maps and the ground truth
             (N, 1, H, W). Defaults to ``dict(type='MultiScaleDepthLoss')``.
@@ -65,6 +70,7 @@ class MRPANHead(BaseDecodeHead):
                  out_act: str = 'identity',
                  min_depth: float = 1e-3,
                  max_depth: float = 10.0,
+                 depth_offset: float = 0.0,
                  loss_decode: ConfigType = dict(type='MultiScaleDepthLoss'),
                  norm_cfg: ConfigType = dict(type='BN'),
                  act_cfg: ConfigType = dict(type='ReLU'),
@@ -81,6 +87,7 @@ class MRPANHead(BaseDecodeHead):
         self.in_channels = tuple(in_channels)
         self.min_depth = min_depth
         self.max_depth = max_depth
+        self.depth_offset = depth_offset
         self.align_corners = align_corners
         self.decoder = ResidualPyramidDecoder(
             in_channels,
@@ -96,6 +103,7 @@ class MRPANHead(BaseDecodeHead):
 
     def extra_repr(self) -> str:
         return (f'min_depth={self.min_depth}, max_depth={self.max_depth}, '
+                f'depth_offset={self.depth_offset}, '
                 f'align_corners={self.align_corners}')
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
@@ -112,7 +120,7 @@ class MRPANHead(BaseDecodeHead):
         """
         self.decoder.check_inputs(inputs, type(self).__name__)
         preds = self.decoder(inputs[:-1], inputs[-1])
-        return [self.out_act(pred) for pred in preds]
+        return [self.out_act(pred + self.depth_offset) for pred in preds]
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
         """Ground-truth depth (N, 1, H, W) in metres from ``gt_depth_map``."""
