@@ -11,9 +11,8 @@ import argparse
 import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
 from mmengine.runner import Runner
 
-from mrpan_mm.engine import (add_common_args, enable_visualization,
-                             load_config, set_local_rank,
-                             setup_cpu_distributed)
+from mrpan_mm.engine import (add_common_args, config_from_args,
+                             enable_visualization, setup_cpu_distributed)
 
 
 def parse_args():
@@ -37,9 +36,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    set_local_rank(args.local_rank)
-    cfg = load_config(args.config, args.cfg_options, args.work_dir,
-                      args.launcher)
+    cfg = config_from_args(args)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args.show, args.show_dir, args.wait_time)

@@ -14,8 +14,8 @@ import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-from mrpan_mm.engine import (add_common_args, enable_amp, load_config,
-                             set_local_rank, setup_cpu_distributed)
+from mrpan_mm.engine import (add_common_args, config_from_args, enable_amp,
+                             setup_cpu_distributed)
 
 
 def parse_args():
@@ -36,9 +36,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    set_local_rank(args.local_rank)
-    cfg = load_config(args.config, args.cfg_options, args.work_dir,
-                      args.launcher)
+    cfg = config_from_args(args)
     if args.amp:
         enable_amp(cfg)
     cfg.resume = args.resume

@@ -1,8 +1,9 @@
-from .launch import (add_common_args, enable_amp, enable_visualization, load_config,
-                     set_local_rank, setup_cpu_distributed)
+from .launch import (add_common_args, config_from_args, enable_amp,
+                     enable_visualization, load_config, setup_cpu_distributed)
 from .optim_wrapper import AnyDeviceAmpOptimWrapper
 
 __all__ = [
-    'AnyDeviceAmpOptimWrapper', 'add_common_args', 'enable_amp', 'enable_visualization',
-    'load_config', 'set_local_rank', 'setup_cpu_distributed'
+    'AnyDeviceAmpOptimWrapper', 'add_common_args', 'config_from_args',
+    'enable_amp', 'enable_visualization', 'load_config',
+    'setup_cpu_distributed'
 ]

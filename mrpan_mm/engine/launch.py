@@ -51,6 +51,17 @@ def load_config(config_path: str, cfg_options: Optional[dict],
     return cfg
 
 
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The config of a tool's parsed arguments (see :func:`add_common_args`).
+
+    Exports ``LOCAL_RANK`` for launchers that pass ``--local-rank``, then
+    reads the config with :func:`load_config`.
+    """
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return load_config(args.config, args.cfg_options, args.work_dir,
+                       args.launcher)
+
+
 def enable_amp(cfg: Config) -> None:
     """Turn on mixed precision (``--amp``).
 
@@ -93,11 +104,6 @@ def setup_cpu_distributed(cfg: Config) -> None:
     wrapper.setdefault('find_unused_parameters',
                        cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
-
-
-def set_local_rank(local_rank: int) -> None:
-    """Export ``LOCAL_RANK`` for launchers that pass ``--local-rank``."""
-    os.environ.setdefault('LOCAL_RANK', str(local_rank))
 
 
 def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
