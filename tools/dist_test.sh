@@ -1,25 +1,6 @@
 #!/usr/bin/env bash
-# Distributed testing with torchrun: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# Without CUDA the processes talk over gloo (see mrpan_mm/engine/launch.py).
-# PYTHON selects the interpreter (default: python on PATH).
+# Distributed testing: tools/dist_test.sh CONFIG CHECKPOINT GPUS [test.py args]
+# (torchrun; NNODES, NODE_RANK, MASTER_ADDR, PORT and PYTHON as in
+# tools/torchrun_tool.sh).
 set -euo pipefail
-CONFIG=$1
-CHECKPOINT=$2
-GPUS=$3
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
-"${PYTHON:-python}" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$ROOT/tools/test.py" \
-    "$CONFIG" "$CHECKPOINT" \
-    --launcher pytorch "${@:4}"
+exec "$(dirname "$0")/torchrun_tool.sh" test.py "$3" "$1" "$2" "${@:4}"

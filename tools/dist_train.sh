@@ -1,24 +1,6 @@
 #!/usr/bin/env bash
-# Distributed training with torchrun: tools/dist_train.sh CONFIG GPUS [train.py args]
-# Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
-# Without CUDA the processes talk over gloo (see mrpan_mm/engine/launch.py).
-# PYTHON selects the interpreter (default: python on PATH).
+# Distributed training: tools/dist_train.sh CONFIG GPUS [train.py args]
+# (torchrun; NNODES, NODE_RANK, MASTER_ADDR, PORT and PYTHON as in
+# tools/torchrun_tool.sh).
 set -euo pipefail
-CONFIG=$1
-GPUS=$2
-NNODES=${NNODES:-1}
-NODE_RANK=${NODE_RANK:-0}
-PORT=${PORT:-29500}
-MASTER_ADDR=${MASTER_ADDR:-"127.0.0.1"}
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" \
-"${PYTHON:-python}" -m torch.distributed.run \
-    --nnodes="$NNODES" \
-    --node_rank="$NODE_RANK" \
-    --master_addr="$MASTER_ADDR" \
-    --nproc_per_node="$GPUS" \
-    --master_port="$PORT" \
-    "$ROOT/tools/train.py" \
-    "$CONFIG" \
-    --launcher pytorch "${@:3}"
+exec "$(dirname "$0")/torchrun_tool.sh" train.py "$2" "$1" "${@:3}"
