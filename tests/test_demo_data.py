@@ -17,9 +17,10 @@ from mrpan_mm.demo import (Camera, make_demo_dataset, pixel_rays,
 from mrpan_mm.demo.raycast import (intersect_boxes, intersect_room,
                                    segments_blocked)
 from mrpan_mm.demo.render import cast_from_camera
+from mrpan_mm.demo.scene import CAMERA_RIGS
 
 SIZE = (48, 64)
-SMALL = dict(num_train=6, num_test=3, size=SIZE, seed=3)
+SMALL = dict(num_train=6, num_test=3, size=SIZE, seed=3, rig='tripod')
 
 
 def empty_room(size, box_lo=(), box_hi=()):
@@ -130,6 +131,32 @@ def test_random_scenes_have_valid_ranges_and_varied_depth():
     assert abs_rel_of_mean > 0.2
 
 
+@pytest.mark.parametrize('rig', sorted(CAMERA_RIGS))
+def test_camera_rigs_hold_the_camera_and_keep_furniture_away(rig):
+    spec = CAMERA_RIGS[rig]
+    heights, pitches = [], []
+    for seed in range(20):
+        scene, camera = sample_scene(np.random.default_rng(seed), rig)
+        heights.append(camera.position[1])
+        pitches.append(camera.pitch)
+        assert spec.roll[0] <= camera.roll <= spec.roll[1]
+        # Horizontal distance from the camera to every furniture footprint.
+        gap = np.maximum(np.maximum(scene.box_lo - camera.position,
+                                    camera.position - scene.box_hi), 0.0)
+        assert np.all(np.hypot(gap[:, 0], gap[:, 2]) >= spec.clearance)
+    assert spec.height[0] <= min(heights) and max(heights) <= spec.height[1]
+    assert spec.pitch[0] <= min(pitches) and max(pitches) <= spec.pitch[1]
+    if rig == 'tripod':
+        assert set(heights) == {1.4} and set(pitches) == {-0.2}
+    else:
+        assert np.ptp(heights) > 0.2 and np.ptp(pitches) > 0.2
+
+
+def test_unknown_rig_is_refused():
+    with pytest.raises(KeyError, match='unknown camera rig'):
+        sample_scene(np.random.default_rng(0), 'drone')
+
+
 def test_layout_names_and_depth_encoding(demo_root):
     for split, count in (('train', 6), ('test', 3)):
         images = sorted(os.listdir(osp.join(demo_root, 'images', split)))
@@ -145,7 +172,8 @@ def test_layout_names_and_depth_encoding(demo_root):
 
 
 def test_same_parameters_give_byte_identical_files(demo_root, tmp_path):
-    assert make_demo_dataset(str(tmp_path), **SMALL)
+    # ``demo_root`` was rendered by one process, this copy by two.
+    assert make_demo_dataset(str(tmp_path), **SMALL, workers=2)
     files = sample_files(demo_root)
     assert files == sample_files(str(tmp_path))
     for name in files:
@@ -168,7 +196,7 @@ def test_nyu_dataset_reads_depth_in_metres(demo_root):
         assert dataset.get_data_info(i)['category_id'] >= 0
         stem = osp.splitext(osp.basename(sample['img_path']))[0]
         rng = np.random.default_rng([SMALL['seed'], 1, int(stem[-5:])])
-        scene, camera = sample_scene(rng)
+        scene, camera = sample_scene(rng, SMALL['rig'])
         assert stem.startswith(scene.kind + '_')
         bgr, depth = render_view(scene, camera, *SIZE)
         np.testing.assert_allclose(sample['gt_depth_map'], depth,

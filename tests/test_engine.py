@@ -4,8 +4,8 @@ import torch
 from mmengine.config import Config
 from mmseg.registry import OPTIM_WRAPPERS
 
-from mrpan_mm.engine import (AnyDeviceAmpOptimWrapper, enable_amp,
-                             enable_visualization, load_config,
+from mrpan_mm.engine import (AnyDeviceAmpOptimWrapper, ChannelsLastHook,
+                             enable_amp, enable_visualization, load_config,
                              setup_cpu_distributed)
 
 cpu_only = pytest.mark.skipif(
@@ -37,6 +37,28 @@ def test_cpu_amp_wrapper_autocasts_to_bf16_and_steps():
 def test_cpu_amp_wrapper_rejects_fp16():
     with pytest.raises(ValueError, match='bfloat16'):
         make_wrapper(dtype='float16')
+
+
+def test_channels_last_hook_keeps_parameters_and_the_optimizer_working():
+    model, wrapper = make_wrapper()
+    params = list(model.parameters())
+    runner = type('Runner', (), dict(model=model))()
+    ChannelsLastHook().before_run(runner)
+    weight = model[0].weight
+    assert weight.is_contiguous(memory_format=torch.channels_last)
+    assert not weight.is_contiguous()
+    assert list(model.parameters()) == params  # same objects: optimizer ok
+    before = weight.detach().clone()
+    x = torch.randn(2, 3, 8, 8)
+    with wrapper.optim_context(model):
+        out = model(x)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    wrapper.update_params(out.float().mean())
+    assert not torch.equal(before, weight)
+    # loading NCHW weights keeps the channels-last storage
+    model.load_state_dict({k: v.contiguous() for k, v in
+                           model.state_dict().items()})
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
 
 
 def test_wrapper_is_registered():

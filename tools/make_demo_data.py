@@ -5,10 +5,12 @@ Example::
     python tools/make_demo_data.py --out data/demo_rooms
 """
 import argparse
+import os
 import time
 
 import mrpan_mm  # noqa: F401  (installs the mmcv shim before mmseg)
 from mrpan_mm.demo import make_demo_dataset
+from mrpan_mm.demo.scene import CAMERA_RIGS
 
 
 def parse_args() -> argparse.Namespace:
@@ -16,11 +18,15 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default='data/demo_rooms',
                         help='output root folder')
-    parser.add_argument('--num-train', type=int, default=400)
+    parser.add_argument('--num-train', type=int, default=1200)
     parser.add_argument('--num-test', type=int, default=80)
     parser.add_argument('--height', type=int, default=120)
     parser.add_argument('--width', type=int, default=160)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--rig', default='tripod', choices=sorted(CAMERA_RIGS),
+                        help='how the camera is held (mrpan_mm.demo.scene)')
+    parser.add_argument('--workers', type=int, default=os.cpu_count(),
+                        help='rendering processes (default: all CPUs)')
     parser.add_argument('--force', action='store_true',
                         help='regenerate even if a complete dataset exists')
     return parser.parse_args()
@@ -32,7 +38,7 @@ def main() -> None:
     start = time.perf_counter()
     generated = make_demo_dataset(args.out, args.num_train, args.num_test,
                                   (args.height, args.width), args.seed,
-                                  args.force)
+                                  args.force, args.rig, args.workers)
     seconds = time.perf_counter() - start
     if generated:
         print(f'wrote {args.num_train} train + {args.num_test} test samples '

@@ -10,6 +10,7 @@
 import argparse
 import glob
 import json
+import os
 import os.path as osp
 import time
 
@@ -28,6 +29,10 @@ def parse_args():
     parser.add_argument('--config', default='configs/mrpan_demo_cpu.py')
     parser.add_argument('--work-dir', default='work_dirs/mrpan_demo_cpu')
     parser.add_argument('--data-root', default='data/demo_rooms')
+    parser.add_argument('--num-train', type=int, default=1200,
+                        help='training views to render if missing')
+    parser.add_argument('--num-test', type=int, default=80,
+                        help='test views to render if missing')
     parser.add_argument(
         '--cfg-options', nargs='+', action=DictAction,
         help='override config entries, as in tools/train.py')
@@ -46,7 +51,8 @@ def final_metrics(runner: Runner) -> dict:
 def main():
     args = parse_args()
     start = time.perf_counter()
-    make_demo_dataset(args.data_root)
+    make_demo_dataset(args.data_root, args.num_train, args.num_test,
+                      workers=os.cpu_count())
     data_seconds = time.perf_counter() - start
 
     cfg = load_config(args.config, args.cfg_options, args.work_dir, 'none')

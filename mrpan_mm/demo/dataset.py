@@ -11,6 +11,7 @@ Sample ``i`` of a split is rendered from its own generator seeded with
 byte-identical for equal parameters.
 """
 import json
+import multiprocessing
 import os
 import os.path as osp
 import re
@@ -44,10 +45,10 @@ def _sample_paths(root: str, split: str, stem: str) -> Tuple[str, str]:
 
 
 def _parameters(num_train: int, num_test: int, size: Tuple[int, int],
-                seed: int) -> Dict:
+                seed: int, rig: str) -> Dict:
     """The generation parameters as stored in the manifest."""
     return dict(format_version=FORMAT_VERSION, num_train=num_train,
-                num_test=num_test, size=list(size), seed=seed)
+                num_test=num_test, size=list(size), seed=seed, rig=rig)
 
 
 def _is_complete(root: str, params: Dict) -> bool:
@@ -79,14 +80,14 @@ def _remove_samples(root: str) -> None:
 
 
 def write_sample(root: str, split: str, index: int, seed: int,
-                 size: Tuple[int, int]) -> str:
+                 size: Tuple[int, int], rig: str = 'handheld') -> str:
     """Render sample ``index`` of ``split`` and write its two files.
 
     Returns:
         The file stem ``<scene>_<index>``.
     """
     rng = np.random.default_rng([seed, SPLITS.index(split), index])
-    scene, camera = sample_scene(rng)
+    scene, camera = sample_scene(rng, rig)
     bgr, depth = render_view(scene, camera, *size)
     stem = f'{scene.kind}_{index:05d}'
     img_path, depth_path = _sample_paths(root, split, stem)
@@ -98,12 +99,19 @@ def write_sample(root: str, split: str, index: int, seed: int,
     return stem
 
 
+def _write_job(job: Tuple) -> str:
+    """:func:`write_sample` on one argument tuple (for a process pool)."""
+    return write_sample(*job)
+
+
 def make_demo_dataset(root: str,
-                      num_train: int = 400,
+                      num_train: int = 1200,
                       num_test: int = 80,
                       size: Tuple[int, int] = (120, 160),
                       seed: int = 0,
-                      force: bool = False) -> bool:
+                      force: bool = False,
+                      rig: str = 'tripod',
+                      workers: int = 1) -> bool:
     """Generate the demo dataset under ``root`` unless it is already there.
 
     A dataset is reused when ``root/meta.json`` records the same parameters
@@ -117,22 +125,29 @@ def make_demo_dataset(root: str,
         size: Image size (height, width) in pixels.
         seed: Base seed; the same parameters give byte-identical files.
         force: Regenerate even if a complete dataset exists.
+        rig: Camera rig, a key of :data:`.scene.CAMERA_RIGS`.
+        workers: Processes rendering in parallel (the files do not depend
+            on it).
 
     Returns:
         True if files were (re)generated, False if the dataset was reused.
     """
-    params = _parameters(num_train, num_test, tuple(size), seed)
+    params = _parameters(num_train, num_test, tuple(size), seed, rig)
     if not force and _is_complete(root, params):
         return False
     _remove_samples(root)
     for split in SPLITS:
         for folder in _split_dirs(root, split):
             os.makedirs(folder, exist_ok=True)
-    jobs = [(split, i) for split, count in zip(SPLITS, (num_train, num_test))
+    jobs = [(root, split, i, seed, tuple(size), rig)
+            for split, count in zip(SPLITS, (num_train, num_test))
             for i in range(count)]
     stems: Dict[str, List[str]] = {split: [] for split in SPLITS}
-    for split, i in tqdm(jobs, desc='demo rooms', unit='img'):
-        stems[split].append(write_sample(root, split, i, seed, size))
+    with multiprocessing.Pool(workers) as pool:
+        written = pool.imap(_write_job, jobs, chunksize=8)
+        for job, stem in zip(jobs, tqdm(written, total=len(jobs),
+                                        desc='demo rooms', unit='img')):
+            stems[job[1]].append(stem)
     with open(osp.join(root, MANIFEST), 'w') as f:
         json.dump(dict(parameters=params, stems=stems), f, indent=1)
     return True

@@ -16,11 +16,40 @@ from .textures import CHECKER, PLAIN, PLANKS, STRIPES, TILES, Material
 
 NUM_ROOM_FACES = 6
 NOISE_TABLE_SIZE = 4096
-#: Horizontal distance (m) kept free around the camera.
-CAMERA_CLEARANCE = 0.7
 #: Gap (m) kept between furniture footprints and from free pieces to walls.
 FURNITURE_GAP = 0.05
 FREE_MARGIN = 0.3
+
+
+@dataclass(frozen=True)
+class CameraRig:
+    """How the camera is held: uniform ranges ``(low, high)``.
+
+    Attributes:
+        height: Camera height above the floor (m).
+        pitch: Pitch (rad), negative looks down.
+        roll: Roll (rad).
+        yaw_jitter: Largest yaw (rad) away from facing straight into the room.
+        clearance: Horizontal distance (m) kept free of furniture around the
+            camera.
+    """
+    height: Tuple[float, float]
+    pitch: Tuple[float, float]
+    roll: Tuple[float, float]
+    yaw_jitter: float
+    clearance: float
+
+
+#: ``handheld``: NYU-like views, 1.1-1.6 m high, pitched 0-26 degrees down,
+#: slightly rolled.  ``tripod``: a fixed rig, 1.4 m high, pitched 11.5
+#: degrees down, level, furniture at least 1.2 m away; with the camera's
+#: height and tilt fixed, the floor's image position gives metric scale.
+CAMERA_RIGS: Dict[str, CameraRig] = dict(
+    handheld=CameraRig(height=(1.1, 1.6), pitch=(-0.45, 0.02),
+                       roll=(-0.04, 0.04), yaw_jitter=0.45, clearance=0.7),
+    tripod=CameraRig(height=(1.4, 1.4), pitch=(-0.2, -0.2), roll=(0.0, 0.0),
+                     yaw_jitter=0.45, clearance=1.2),
+)
 
 
 @dataclass(frozen=True)
@@ -164,10 +193,11 @@ def _footprint_distance(point: np.ndarray, lo: np.ndarray,
 
 
 def _fits(lo: np.ndarray, hi: np.ndarray, taken: List[np.ndarray],
-          camera: np.ndarray) -> bool:
-    """Whether the bounding box ``[lo, hi]`` avoids the camera and the
-    bounding boxes ``taken`` (each (2, 3)) of the pieces placed so far."""
-    if _footprint_distance(camera, lo, hi) < CAMERA_CLEARANCE:
+          camera: np.ndarray, clearance: float) -> bool:
+    """Whether the bounding box ``[lo, hi]`` stays ``clearance`` metres from
+    the camera and avoids the bounding boxes ``taken`` (each (2, 3)) of the
+    pieces placed so far."""
+    if _footprint_distance(camera, lo, hi) < clearance:
         return False
     pad = np.array([FURNITURE_GAP, 0.0, FURNITURE_GAP])
     return not any(
@@ -176,7 +206,8 @@ def _fits(lo: np.ndarray, hi: np.ndarray, taken: List[np.ndarray],
 
 
 def _furnish(rng: np.random.Generator, pieces: List[Piece], room: np.ndarray,
-             camera: np.ndarray, tries: int = 20) -> List[Tuple]:
+             camera: np.ndarray, clearance: float,
+             tries: int = 20) -> List[Tuple]:
     """Place pieces one by one by rejection sampling (pieces that find no
     free spot in ``tries`` attempts are dropped).
 
@@ -190,27 +221,29 @@ def _furnish(rng: np.random.Generator, pieces: List[Piece], room: np.ndarray,
             if pose is None:
                 break
             bounds = np.stack([pose[0].min(axis=0), pose[1].max(axis=0)])
-            if _fits(bounds[0], bounds[1], taken, camera):
+            if _fits(bounds[0], bounds[1], taken, camera, clearance):
                 taken.append(bounds)
                 placed.append((*pose, [b[2] for b in piece.boxes]))
                 break
     return placed
 
 
-def sample_camera(rng: np.random.Generator, room: np.ndarray) -> Camera:
-    """A hand-held view from 0.3-1.0 m in front of the middle part of a
-    random wall, looking into the room (yaw +-26 degrees), 1.1-1.6 m high,
-    pitched 0-26 degrees down and slightly rolled."""
+def sample_camera(rng: np.random.Generator, room: np.ndarray,
+                  rig: CameraRig) -> Camera:
+    """A view from 0.3-1.0 m in front of the middle part of a random wall,
+    looking into the room (yaw within ``rig.yaw_jitter``), with the rig's
+    height, pitch and roll."""
     turns = int(rng.integers(4))
-    position = np.array([0.0, rng.uniform(1.1, 1.6), 0.0])
+    position = np.array([0.0, rng.uniform(*rig.height), 0.0])
     across, along = (2, 0) if turns % 2 == 0 else (0, 2)
     inset = rng.uniform(0.3, 1.0)
     position[across] = inset if turns < 2 else room[across] - inset
     position[along] = rng.uniform(0.2, 0.8) * room[along]
     return Camera(position,
-                  yaw=turns * np.pi / 2 + rng.uniform(-0.45, 0.45),
-                  pitch=rng.uniform(-0.45, 0.02),
-                  roll=rng.uniform(-0.04, 0.04))
+                  yaw=turns * np.pi / 2 +
+                  rng.uniform(-rig.yaw_jitter, rig.yaw_jitter),
+                  pitch=rng.uniform(*rig.pitch),
+                  roll=rng.uniform(*rig.roll))
 
 
 def _assemble(kind: str, room: np.ndarray, placed: List[Tuple],
@@ -247,15 +280,20 @@ def _assemble(kind: str, room: np.ndarray, placed: List[Tuple],
     )
 
 
-def sample_scene(rng: np.random.Generator) -> Tuple[Scene, Camera]:
+def sample_scene(rng: np.random.Generator,
+                 rig: str = 'handheld') -> Tuple[Scene, Camera]:
     """A random furnished room of a random NYU scene type and a camera in
-    it.  Rooms are 3-6.5 m wide, 3.5-7.5 m deep and 2.5-3 m high; with the
-    camera placement of :func:`sample_camera` every visible point is less
-    than ``hypot(7.2, 5.2, 2.0) = 9.1`` m away, so z-depth stays below
-    10 m."""
+    it, held as ``CAMERA_RIGS[rig]``.  Rooms are 3-6.5 m wide, 3.5-7.5 m
+    deep and 2.5-3 m high; with the camera placement of
+    :func:`sample_camera` every visible point is less than
+    ``hypot(7.2, 5.2, 2.0) = 9.1`` m away, so z-depth stays below 10 m."""
+    if rig not in CAMERA_RIGS:
+        raise KeyError(f'unknown camera rig {rig!r}; choose one of '
+                       f'{sorted(CAMERA_RIGS)}')
     kind = list(SCENE_FURNITURE)[rng.integers(len(SCENE_FURNITURE))]
     room = np.array([rng.uniform(3.0, 6.5), rng.uniform(2.5, 3.0),
                      rng.uniform(3.5, 7.5)])
-    camera = sample_camera(rng, room)
-    placed = _furnish(rng, sample_pieces(rng, kind), room, camera.position)
+    camera = sample_camera(rng, room, CAMERA_RIGS[rig])
+    placed = _furnish(rng, sample_pieces(rng, kind), room, camera.position,
+                      CAMERA_RIGS[rig].clearance)
     return _assemble(kind, room, placed, rng), camera
