@@ -13,7 +13,8 @@ def test_run_demo_trains_evaluates_and_writes_summary(tmp_path):
     proc = run_tool('run_demo.py', [
         '--data-root', str(data), '--work-dir', str(work), '--num-train',
         '16', '--num-test', '4', '--cfg-options', 'train_cfg.max_epochs=1',
-        'train_cfg.val_interval=1', 'default_hooks.logger.interval=1'
+        'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
+        'default_hooks.visualization.interval=1'
     ], timeout=600)
     with open(data / 'meta.json') as f:
         assert json.load(f)['parameters']['rig'] == 'tripod'
