@@ -1,8 +1,9 @@
 """Generate the offline procedural-room RGB-D demo dataset (NYU layout).
 
-Example::
+Examples::
 
-    python tools/make_demo_data.py --out data/demo_rooms
+    python tools/make_demo_data.py --out data/demo_rooms      # the demo's
+    python tools/make_demo_data.py --out data/rooms_handheld --rig handheld
 """
 import argparse
 import os

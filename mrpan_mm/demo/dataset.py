@@ -80,7 +80,7 @@ def _remove_samples(root: str) -> None:
 
 
 def write_sample(root: str, split: str, index: int, seed: int,
-                 size: Tuple[int, int], rig: str = 'handheld') -> str:
+                 size: Tuple[int, int], rig: str) -> str:
     """Render sample ``index`` of ``split`` and write its two files.
 
     Returns:
