@@ -17,7 +17,8 @@ model = dict(
         norm_cfg=norm_cfg),
     decode_head=dict(
         in_channels=fused_channels, top_proj_channels=16,
-        depth_offset=0.0, norm_cfg=norm_cfg))
+        depth_offset=0.0, norm_cfg=norm_cfg),
+    test_cfg=dict(_delete_=True, mode='whole'))
 pipeline = [
     dict(type='LoadCheckedImage'),
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
@@ -35,9 +36,10 @@ optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(_delete_=True, type='Adam', lr=1e-3))
 param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=True)]
+custom_hooks = []  # no ChannelsLastHook: plain NCHW fp32 runs are compared
 train_cfg = dict(max_epochs=2, val_interval=100)
 default_hooks = dict(
     logger=dict(interval=1),
-    checkpoint=dict(max_keep_ckpts=-1),
+    checkpoint=dict(interval=1, max_keep_ckpts=-1),
     visualization=dict(draw=False))
 randomness = dict(seed=0, deterministic=True)
