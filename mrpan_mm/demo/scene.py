@@ -290,10 +290,11 @@ def sample_scene(rng: np.random.Generator,
     if rig not in CAMERA_RIGS:
         raise KeyError(f'unknown camera rig {rig!r}; choose one of '
                        f'{sorted(CAMERA_RIGS)}')
+    held = CAMERA_RIGS[rig]
     kind = list(SCENE_FURNITURE)[rng.integers(len(SCENE_FURNITURE))]
     room = np.array([rng.uniform(3.0, 6.5), rng.uniform(2.5, 3.0),
                      rng.uniform(3.5, 7.5)])
-    camera = sample_camera(rng, room, CAMERA_RIGS[rig])
+    camera = sample_camera(rng, room, held)
     placed = _furnish(rng, sample_pieces(rng, kind), room, camera.position,
-                      CAMERA_RIGS[rig].clearance)
+                      held.clearance)
     return _assemble(kind, room, placed, rng), camera
