@@ -7,7 +7,7 @@
 # minutes on 2 CPU cores.
 _base_ = [
     '_base_/models/mrpan_senet154.py', '_base_/datasets/nyu.py',
-    '_base_/default_runtime.py'
+    '_base_/default_runtime.py', '_base_/schedules/schedule_20e_adam.py'
 ]
 data_root = 'data/demo_rooms'
 net_size = (72, 96)  # (H, W) the network sees
@@ -69,27 +69,17 @@ max_epochs = 8
 # at batch 16 (1e-3 and 1.5e-3 gave AbsRel 0.110 and 0.105 vs 0.093).
 optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
-    optimizer=dict(type='Adam', lr=2e-3, betas=(0.9, 0.999),
-                   weight_decay=1e-4, fused=True))
+    optimizer=dict(lr=2e-3, fused=True))
 custom_hooks = [dict(type='ChannelsLastHook')]
 param_scheduler = [
     dict(type='CosineAnnealingLR', T_max=max_epochs, eta_min=1e-5,
          by_epoch=True, begin=0, end=max_epochs, convert_to_iter_based=True)
 ]
-train_cfg = dict(
-    type='EpochBasedTrainLoop', max_epochs=max_epochs,
-    val_interval=max_epochs)
-val_cfg = dict(type='ValLoop')
-test_cfg = dict(type='TestLoop')
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(
-    timer=dict(type='IterTimerHook'),
-    logger=dict(type='LoggerHook', interval=10, log_metric_by_epoch=True),
-    param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(
-        type='CheckpointHook', by_epoch=True, interval=2, max_keep_ckpts=2,
-        save_last=True),
-    sampler_seed=dict(type='DistSamplerSeedHook'),
+    logger=dict(interval=10),
+    checkpoint=dict(interval=2, max_keep_ckpts=2),
     # RGB | GT | prediction | error panels of every 4th validation batch
     # (the hook draws when runner.iter + batch index is a multiple of 4)
-    visualization=dict(type='SegVisualizationHook', draw=True, interval=4))
+    visualization=dict(draw=True, interval=4))
 randomness = dict(seed=0)
