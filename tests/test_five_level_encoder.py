@@ -18,6 +18,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mrpan_mm.benchmark.models import build_optim_wrapper, synthetic_batch
+from mrpan_mm.models.backbones import read_state_dict
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -103,6 +104,18 @@ def test_wrong_encoder_levels_are_named():
         '512)' in str(err.value) and 'got 3' in str(err.value)
     with pytest.raises(ValueError, match='4 levels'):
         build_encoder(encoder_channels=(64, 128, 256))
+
+
+def test_unreadable_safetensors_file_is_named(tmp_path):
+    path = tmp_path / 'weights.safetensors'
+    path.write_text('not a safetensors file')
+    model = build_encoder(
+        init_cfg=dict(type='Pretrained', checkpoint=str(path)))
+    with pytest.raises(ValueError,
+                       match=f'{path} is not a readable safetensors file'):
+        model.init_weights()
+    with pytest.raises(FileNotFoundError):
+        read_state_dict(str(tmp_path / 'missing.safetensors'))
 
 
 def seg_batch(batch, height, width, num_classes):

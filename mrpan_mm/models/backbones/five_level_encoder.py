@@ -69,7 +69,8 @@ class FiveLevelEncoder(BaseModule):
 
     Example:
         >>> model = FiveLevelEncoder(
-        ...     encoder=dict(type='ResNetV1c', depth=18, out_indices=(0, 1, 2, 3)),
+        ...     encoder=dict(type='ResNetV1c', depth=18,
+        ...                  out_indices=(0, 1, 2, 3)),
         ...     encoder_channels=(64, 128, 256, 512))
         >>> [tuple(f.shape[1:]) for f in model(torch.rand(1, 3, 64, 96))]
         [(64, 32, 48), (64, 16, 24), (128, 8, 12), (256, 4, 6), (512, 2, 3)]

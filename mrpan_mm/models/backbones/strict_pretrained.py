@@ -25,8 +25,8 @@ A ``Pretrained`` entry accepts, besides ``checkpoint``:
 * ``map_location``: as in ``torch.load``. Default: ``'cpu'``.
 
 Readable files: PyTorch pickles through MMEngine's ``CheckpointLoader``
-(bare state dicts or ``{'state_dict': ...}``, a DDP ``module.`` prefix) and ``*.safetensors`` files (timm's Hugging Face
-releases).
+(bare state dicts or ``{'state_dict': ...}``, a DDP ``module.`` prefix) and
+``*.safetensors`` files (timm's Hugging Face releases).
 """
 import pickle
 import re
@@ -48,9 +48,7 @@ def _read_file(filename: str, map_location: Optional[str]) -> Mapping:
         from safetensors.torch import load_file
         try:
             return load_file(filename, device=map_location or 'cpu')
-        except (SafetensorError, OSError) as err:
-            if isinstance(err, FileNotFoundError):
-                raise
+        except SafetensorError as err:
             raise ValueError(f'{filename} is not a readable safetensors '
                              f'file: {err}') from err
     try:
