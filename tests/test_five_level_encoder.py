@@ -24,9 +24,11 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def configs_using_the_wrapper():
-    return sorted(
-        path for path in glob.glob(osp.join(REPO, 'configs', '*.py'))
-        if 'FiveLevelEncoder' in open(path).read())
+    return [
+        path
+        for path in sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
+        if Config.fromfile(path).model.backbone.type == 'FiveLevelEncoder'
+    ]
 
 
 WRAPPER_CONFIGS = configs_using_the_wrapper()
