@@ -19,8 +19,7 @@ import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
 import torch
 from mmengine.utils import mkdir_or_exist
 
-from mrpan_mm.models.backbones import (SENet, load_backbone_state_dict,
-                                       match_state_dict)
+from mrpan_mm.models.backbones import SENet, checked_state_dict
 
 
 def convert(src: str, dst: str, arch: str) -> int:
@@ -31,11 +30,11 @@ def convert(src: str, dst: str, arch: str) -> int:
     """
     with torch.device('meta'):
         model = SENet(arch)
-    state_dict = match_state_dict(
+    state_dict = checked_state_dict(
         model,
-        load_backbone_state_dict(src),
-        source=src,
-        target=f'SENet({arch})')
+        dict(checkpoint=src),
+        target=f'SENet({arch})',
+        ignore_keys=SENet.classifier_keys)
     mkdir_or_exist(osp.dirname(osp.abspath(dst)))
     torch.save(
         dict(state_dict=state_dict, meta=dict(arch=arch, source=src)), dst)

@@ -1,7 +1,11 @@
+from .five_level_encoder import FiveLevelEncoder
 from .senet import SEBottleneck, SEModule, SENet
-from .senet_checkpoint import load_backbone_state_dict, match_state_dict
+from .strict_pretrained import (checked_state_dict, load_pretrained,
+                                match_state_dict, pretrained_entry,
+                                read_state_dict)
 
 __all__ = [
-    'SENet', 'SEBottleneck', 'SEModule', 'load_backbone_state_dict',
-    'match_state_dict'
+    'FiveLevelEncoder', 'SENet', 'SEBottleneck', 'SEModule',
+    'checked_state_dict', 'load_pretrained', 'match_state_dict',
+    'pretrained_entry', 'read_state_dict'
 ]

@@ -7,7 +7,12 @@ networks -- Cadene's ``pretrained-models.pytorch`` files (``senet154``,
 which share one key layout (``layer0.conv1.weight``,
 ``layer1.0.se_module.fc1.weight``, ``layer2.0.downsample.0.weight``, ...).
 Those files therefore load without any key conversion; only their ImageNet
-classifier (``last_linear.*``) is dropped, see :mod:`.senet_checkpoint`.
+classifier (``last_linear.*``) is dropped. Supported files: Cadene's
+(``senet154-c7b49a05.pth``, ``se_resnet50-ce0d4300.pth``, ...: bare state
+dicts written by PyTorch < 0.4.1, without BatchNorm ``num_batches_tracked``
+counters), timm's ``legacy_*`` state dicts, and MMEngine checkpoints of a
+whole segmentor (keys under ``backbone.``) or from ``senet2mmseg.py``; they
+are loaded strictly, see :mod:`.strict_pretrained`.
 
 MMPretrain's ``SEResNet`` was not reused: its names (``stem.0``, ``norm1``,
 ``se_layer.conv1.conv``) and its stride placement differ from these
@@ -21,13 +26,12 @@ import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmcv.cnn import build_conv_layer, build_norm_layer
-from mmengine.logging import print_log
 from mmengine.model import BaseModule
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
-from .senet_checkpoint import load_backbone_state_dict, match_state_dict
+from .strict_pretrained import load_pretrained, pretrained_entry
 
 
 class SEModule(BaseModule):
@@ -234,6 +238,8 @@ class SENet(BaseModule):
     })
 
     num_levels = 5
+    # The ImageNet classifier of the checkpoints, not loaded.
+    classifier_keys = (r'last_linear\.', )
     deep_stem_width = 64
     base_widths = (64, 128, 256, 512)
     expansion = 4
@@ -379,25 +385,16 @@ class SENet(BaseModule):
         """Initialise from ``init_cfg``. A ``Pretrained`` entry sets every
         tensor through a strict load, so it replaces the other entries; a
         file that does not match the architecture is refused."""
-        init_cfgs = self.init_cfg if isinstance(self.init_cfg,
-                                                list) else [self.init_cfg]
-        pretrained = [c for c in init_cfgs if c['type'] == 'Pretrained']
-        if not pretrained:
+        entry = pretrained_entry(self.init_cfg)
+        if entry is None:
             super().init_weights()
             return
-        checkpoint = pretrained[-1]['checkpoint']
-        state_dict = load_backbone_state_dict(
-            checkpoint,
-            map_location=pretrained[-1].get('map_location', 'cpu'),
-            prefix=pretrained[-1].get('prefix'))
-        state_dict = match_state_dict(
-            self, state_dict, source=checkpoint, target=f'SENet({self.arch})')
-        self.load_state_dict(state_dict, strict=True)
+        load_pretrained(
+            self,
+            entry,
+            target=f'SENet({self.arch})',
+            ignore_keys=self.classifier_keys)
         self._is_init = True
-        print_log(
-            f'SENet({self.arch}): loaded {len(state_dict)} tensors from '
-            f'{checkpoint}',
-            logger='current')
 
     def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, ...]:
         """(N, in_channels, H, W) -> tuple of the ``out_indices`` levels,
