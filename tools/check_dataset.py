@@ -17,6 +17,7 @@ import os.path as osp
 import sys
 
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
+
 from mrpan_mm.datasets import format_problem_table, scan_nyu_split
 
 DEFAULT_SPLITS = ('train', 'test')

@@ -13,6 +13,7 @@ import os.path as osp
 from typing import List
 
 import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
+
 import cv2
 import numpy as np
 from mmengine.config import Config

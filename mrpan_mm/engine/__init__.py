@@ -1,4 +1,4 @@
-from .hooks import (CheckpointMismatchError, ChannelsLastHook,
+from .hooks import (ChannelsLastHook, CheckpointMismatchError,
                     NonFiniteLossError, NonFiniteLossHook,
                     SafeCheckpointLoadHook, checkpoint_mismatch)
 from .launch import (add_common_args, config_from_args, enable_amp,

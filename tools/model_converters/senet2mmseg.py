@@ -16,6 +16,7 @@ import argparse
 import os.path as osp
 
 import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
+
 import torch
 from mmengine.utils import mkdir_or_exist
 
