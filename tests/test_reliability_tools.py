@@ -38,18 +38,21 @@ def work_dir_resuming(path, checkpoint):
     return path
 
 
-def run_together(commands):
-    """Run ``{name: tool args}`` concurrently; ``{name: (rc, output)}``."""
-    procs = {
-        name: subprocess.Popen(
-            tool_command(*args), cwd=REPO, env=tool_env(),
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for name, args in commands.items()
-    }
-    return {
-        name: (proc.wait(timeout=600), proc.stdout.read())
-        for name, proc in procs.items()
-    }
+def run_together(commands, log_dir):
+    """Run ``{name: tool args}`` concurrently, output to ``log_dir/name``;
+    returns ``{name: (exit status, output)}``."""
+    procs = {}
+    for name, args in commands.items():
+        with open(osp.join(log_dir, name), 'w') as log:
+            procs[name] = subprocess.Popen(
+                tool_command(*args), cwd=REPO, env=tool_env(), stdout=log,
+                stderr=subprocess.STDOUT)
+    results = {}
+    for name, proc in procs.items():
+        status = proc.wait(timeout=600)
+        with open(osp.join(log_dir, name)) as log:
+            results[name] = (status, log.read())
+    return results
 
 
 @pytest.fixture(scope='module')
@@ -105,7 +108,7 @@ def runs(tmp_path_factory):
         'nan': [*train, nan_dir, '--resume', '--cfg-options', *data,
                 'train_cfg.max_epochs=2',
                 'model.decode_head.loss_decode.term_weights.depth=nan'],
-    })
+    }, str(tmp))
     return dict(results=results, tmp=tmp, marker=marker, evil=evil,
                 mismatch=mismatch, truncated=truncated, nan_dir=nan_dir,
                 root=root)

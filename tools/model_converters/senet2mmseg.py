@@ -22,6 +22,7 @@ from mmengine.utils import mkdir_or_exist
 
 from mrpan_mm.models.backbones import (SENet, load_backbone_state_dict,
                                        match_state_dict)
+from mrpan_mm.utils import use_safe_checkpoint_loader
 
 
 def convert(src: str, dst: str, arch: str) -> int:
@@ -59,6 +60,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    use_safe_checkpoint_loader()  # the file is read without running code
     count = convert(args.src, args.dst, args.arch)
     print(f'{args.src} -> {args.dst}: {count} tensors of SENet({args.arch})')
 
