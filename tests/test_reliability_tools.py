@@ -39,18 +39,18 @@ def work_dir_resuming(path, checkpoint):
 
 
 def run_together(commands, log_dir):
-    """Run ``{name: tool args}`` concurrently, output to ``log_dir/name``;
-    returns ``{name: (exit status, output)}``."""
+    """Run ``{name: tool args}`` concurrently (output in
+    ``log_dir/<name>.log``); returns ``{name: (exit status, output)}``."""
     procs = {}
     for name, args in commands.items():
-        with open(osp.join(log_dir, name), 'w') as log:
+        with open(osp.join(log_dir, f'{name}.log'), 'w') as log:
             procs[name] = subprocess.Popen(
                 tool_command(*args), cwd=REPO, env=tool_env(), stdout=log,
                 stderr=subprocess.STDOUT)
     results = {}
     for name, proc in procs.items():
         status = proc.wait(timeout=600)
-        with open(osp.join(log_dir, name)) as log:
+        with open(osp.join(log_dir, f'{name}.log')) as log:
             results[name] = (status, log.read())
     return results
 
