@@ -11,3 +11,9 @@ model = dict(
     decode_head=dict(num_classes=150))
 log_processor = dict(by_epoch=False)
 visualizer = dict(type='SegLocalVisualizer')
+# mmseg's schedule plus the reliability switches of our depth schedule
+# (README "Reliability and security").
+default_hooks = dict(
+    checkpoint=dict(backend_args=dict(backend='atomic_local')),
+    checkpoint_loading=dict(type='SafeCheckpointLoadHook', strict=True),
+    non_finite_loss=dict(type='NonFiniteLossHook'))

@@ -1,17 +1,18 @@
 """MRPAN for OpenMMLab: monocular depth estimation components for MMSegmentation.
 
 Importing this package (``custom_imports=dict(imports=['mrpan_mm'])``)
-registers every MRPAN component into MMSegmentation's registries.  The
-mmcv-lite compatibility shim must run before the first ``mmseg`` import, so
-it comes first here.
+registers every MRPAN component into MMSegmentation's registries and changes
+nothing else, with one exception that must precede the first ``mmseg``
+import: with ``mmcv-lite`` (no compiled ``mmcv._ext``) it installs the
+``mmcv.ops`` stand-in of :mod:`mrpan_mm.utils.mmcv_ops_fallback`; with a full
+mmcv nothing.  Safe checkpoint loading, strict key matching, atomic
+checkpoint writing and the non-finite-loss stop are switched on by config
+(see ``configs/_base_/schedules/schedule_20e_adam.py`` and README,
+"Reliability and security").
 """
 from .utils.mmcv_ops_fallback import install_mmcv_ops_fallback
 
 install_mmcv_ops_fallback()
-
-from .utils.checkpoint_io import install_checkpoint_io  # noqa: E402
-
-install_checkpoint_io()
 
 from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
                visualization)

@@ -1,10 +1,10 @@
 """Shared fixtures.  ``mrpan_mm`` is imported first so that the mmcv-lite
 shim is in place before any test imports mmseg."""
 import mrpan_mm  # noqa: F401
+
 import pytest
 
 from mrpan_mm.testing import make_nyu_fixture
-
 
 
 @pytest.fixture(scope='session')

@@ -2,6 +2,7 @@
 import os
 import os.path as osp
 import runpy
+import shutil
 
 import cv2
 import numpy as np
@@ -82,3 +83,25 @@ def test_empty_split(root, check_main, capsys):
     assert [p.kind for p in problems] == ['empty split']
     assert check_main([root, '--split', 'val']) == 1
     assert 'this folder does not exist' in capsys.readouterr().out
+
+
+def test_evaluation_only_dataset(root, check_main, capsys):
+    for folder in ('images', 'annotations'):
+        shutil.rmtree(osp.join(root, folder, 'train'))
+    assert check_main([root]) == 0
+    out = capsys.readouterr().out
+    assert 'train: absent, not checked' in out
+    assert 'test: 0 problem(s)' in out and 'No problems found.' in out
+
+    os.remove(sample(root, 1, 'test')[1])  # a real problem still fails
+    assert check_main([root]) == 1
+    assert 'test: 1 problem(s)' in capsys.readouterr().out
+    # A split asked for by name must exist.
+    assert check_main([root, '--splits', 'train']) == 1
+    assert 'empty split' in capsys.readouterr().out
+
+
+def test_no_split_at_all_is_reported(tmp_path, check_main, capsys):
+    assert check_main([str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert 'train: 1 problem(s)' in out and 'test: 1 problem(s)' in out

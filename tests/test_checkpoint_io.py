@@ -1,29 +1,148 @@
-"""Checkpoint loading under torch>=2.6 and atomic writes."""
+"""Safe checkpoint reading (weights_only + MMEngine's objects) and atomic
+writes."""
+import errno
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
-from mmengine.fileio import get_file_backend
-from mmengine.logging import HistoryBuffer
-from mmengine.runner import CheckpointLoader
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner import CheckpointLoader, save_checkpoint
 
-from mrpan_mm.utils import AtomicLocalBackend, atomic_write_bytes
+from mrpan_mm.utils import (MMENGINE_CHECKPOINT_GLOBALS, UNSAFE_LOAD_ENV,
+                            AtomicLocalBackend, CheckpointFileError,
+                            UnsafeCheckpointError, atomic_write_bytes,
+                            load_checkpoint_file, use_safe_checkpoint_loader)
+from tools_runner import REPO, tool_env
 
 
-def test_local_loader_reads_mmengine_objects(tmp_path):
-    path = str(tmp_path / 'ckpt.pth')
-    torch.save({'meta': {'buf': HistoryBuffer(), 'seed': np.int64(3)},
-                'state_dict': {'w': torch.ones(2)}}, path)
-    loaded = CheckpointLoader.load_checkpoint(path, map_location='cpu')
-    assert isinstance(loaded['meta']['buf'], HistoryBuffer)
+class CreatesFile:
+    """Unpickling this object creates ``path`` (``open(path, 'w')``)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, 'w')
+
+
+class ReadsAttribute:
+    """Unpickles as ``getattr(owner, name)``."""
+
+    def __init__(self, owner, name):
+        self.owner, self.name = owner, name
+
+    def __reduce__(self):
+        return getattr, (self.owner, self.name)
+
+
+def mmengine_like_checkpoint():
+    """What a Runner saves besides weights: a message hub with history
+    buffers and numpy values, numpy scalars in meta."""
+    hub = MessageHub('checkpoint_io_test')
+    for value in (1.5, 2.5):
+        hub.update_scalar('train/loss', value)
+    hub.update_scalar('train/lr', np.float32(1e-3))
+    hub.update_info('eta', np.float64(12.0))
+    hub.update_info('keep_ckpt_ids', [1, 2])
+    return {
+        'meta': {'epoch': 2, 'iter': 4, 'seed': np.int64(3)},
+        'state_dict': {'w': torch.ones(2)},
+        'message_hub': hub.state_dict(),
+        'optimizer': {'state': {0: {'step': torch.tensor(4.)}}},
+    }
+
+
+def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
+    path = tmp_path / 'ckpt.pth'
+    torch.save(mmengine_like_checkpoint(), path)
+    loaded = load_checkpoint_file(str(path), map_location='cpu')
+    buf = loaded['message_hub']['log_scalars']['train/loss']
+    assert isinstance(buf, HistoryBuffer)
+    assert buf.mean() == 2.0 and buf.statistics('current') == 2.5
     assert loaded['meta']['seed'] == 3
+    assert loaded['message_hub']['runtime_info']['eta'] == 12.0
+    # The allow-list is in force for our load only, not left behind.
+    assert not any(g in torch.serialization.get_safe_globals()
+                   for g in MMENGINE_CHECKPOINT_GLOBALS)
+
+
+def test_file_with_other_objects_is_refused_and_runs_nothing(
+        tmp_path, monkeypatch):
+    marker = tmp_path / 'created_by_unpickling'
+    path = tmp_path / 'evil.pth'
+    torch.save({'state_dict': {}, 'meta': {'x': CreatesFile(marker)}}, path)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint_file(str(path))
+    assert str(path) in str(info.value) and 'io.open' in str(info.value)
+    assert UNSAFE_LOAD_ENV in str(info.value)
+    assert not marker.exists()
+    # The documented opt-in for trusted legacy files unpickles everything.
+    monkeypatch.setenv(UNSAFE_LOAD_ENV, '1')
+    load_checkpoint_file(str(path))
+    assert marker.exists()
+
+
+def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
+    ok, bad = tmp_path / 'ok.pth', tmp_path / 'bad.pth'
+    torch.save({'f': ReadsAttribute(HistoryBuffer, 'mean')}, ok)
+    assert load_checkpoint_file(str(ok))['f'] is HistoryBuffer.mean
+    torch.save({'f': ReadsAttribute(HistoryBuffer, '__init__')}, bad)
+    with pytest.raises(UnsafeCheckpointError, match="'__init__'"):
+        load_checkpoint_file(str(bad))
+
+
+@pytest.mark.parametrize('damage', ['truncated', 'garbage', 'empty'])
+def test_damaged_file_is_named(tmp_path, damage):
+    good = tmp_path / 'good.pth'
+    torch.save(mmengine_like_checkpoint(), good)
+    data = good.read_bytes()
+    path = tmp_path / f'{damage}.pth'
+    path.write_bytes({
+        'truncated': data[:len(data) // 2],
+        'garbage': np.random.default_rng(0).bytes(4096),
+        'empty': b''
+    }[damage])
+    with pytest.raises(CheckpointFileError, match=str(path)) as info:
+        load_checkpoint_file(str(path))
+    assert not isinstance(info.value, UnsafeCheckpointError)
     with pytest.raises(FileNotFoundError, match='missing.pth'):
-        CheckpointLoader.load_checkpoint(str(tmp_path / 'missing.pth'))
+        load_checkpoint_file(str(tmp_path / 'missing.pth'))
 
 
-def test_local_backend_is_atomic(tmp_path):
-    assert isinstance(get_file_backend(str(tmp_path)), AtomicLocalBackend)
+def test_mmengine_loader_switch(tmp_path):
+    use_safe_checkpoint_loader()
+    path = tmp_path / 'evil.pth'
+    torch.save({'x': CreatesFile(tmp_path / 'marker')}, path)
+    with pytest.raises(UnsafeCheckpointError):
+        CheckpointLoader.load_checkpoint(str(path))
+    assert not (tmp_path / 'marker').exists()
+
+
+@pytest.mark.slow
+def test_import_only_registers():
+    """``import mrpan_mm`` leaves MMEngine's checkpoint loader and file
+    backends as they were (fresh process: other tests switch them)."""
+    code = (
+        'import mrpan_mm\n'
+        'from mmengine.runner import CheckpointLoader\n'
+        'from mmengine.fileio import get_file_backend\n'
+        "print(CheckpointLoader._get_checkpoint_loader('a.pth').__module__,"
+        " type(get_file_backend('a.pth')).__name__)\n")
+    out = subprocess.run([sys.executable, '-c', code], cwd=REPO,
+                         env=tool_env(), capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ['mmengine.runner.checkpoint', 'LocalBackend']
+
+
+def test_atomic_backend_is_opt_in(tmp_path):
+    assert type(get_file_backend(str(tmp_path))) is LocalBackend
+    backend = get_file_backend(
+        str(tmp_path), backend_args=dict(backend='atomic_local'))
+    assert isinstance(backend, AtomicLocalBackend)
 
 
 def test_interrupted_write_keeps_previous_file(tmp_path, monkeypatch):
@@ -41,6 +160,28 @@ def test_interrupted_write_keeps_previous_file(tmp_path, monkeypatch):
         atomic_write_bytes(b'half a checkpoint', target)
     assert target.read_bytes() == b'good checkpoint'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['epoch_1.pth']
+
+
+def test_disk_full_while_saving_keeps_previous_checkpoint(
+        tmp_path, monkeypatch):
+    """MMEngine's save path with our configs' ``backend_args``."""
+    target = str(tmp_path / 'epoch_2.pth')
+    args = dict(backend='atomic_local')
+    save_checkpoint({'state_dict': {'w': torch.ones(3)}}, target,
+                    backend_args=args)
+
+    def disk_full(fd):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, 'fsync', disk_full)
+    with pytest.raises(OSError) as info:
+        save_checkpoint({'state_dict': {'w': torch.zeros(3)}}, target,
+                        backend_args=args)
+    assert info.value.errno == errno.ENOSPC
+    assert target in str(info.value) and 'No space left' in str(info.value)
+    assert torch.equal(
+        load_checkpoint_file(target)['state_dict']['w'], torch.ones(3))
+    assert os.listdir(tmp_path) == ['epoch_2.pth']
 
 
 def test_put_text_roundtrip(tmp_path):

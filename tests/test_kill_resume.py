@@ -8,6 +8,7 @@ import time
 import torch
 
 from mrpan_mm.testing import make_nyu_fixture
+from mrpan_mm.utils import load_checkpoint_file
 from tools_runner import (REPO, TINY_CONFIG, data_root_options, run_tool,
                           tool_command, tool_env)
 
@@ -15,9 +16,8 @@ EPOCHS = 4
 
 
 def final_state(work_dir):
-    ckpt = torch.load(
-        osp.join(work_dir, f'epoch_{EPOCHS}.pth'), map_location='cpu',
-        weights_only=False)
+    ckpt = load_checkpoint_file(
+        osp.join(work_dir, f'epoch_{EPOCHS}.pth'), map_location='cpu')
     return ckpt['meta'], ckpt['state_dict']
 
 
@@ -47,7 +47,7 @@ def test_sigkill_then_resume_matches_unbroken_run(tmp_path):
     assert not osp.exists(osp.join(broken, f'epoch_{EPOCHS}.pth'))
     # No partial checkpoint under a final name: temporaries only.
     for path in glob.glob(osp.join(broken, '*.pth')):
-        torch.load(path, map_location='cpu', weights_only=False)
+        load_checkpoint_file(path, map_location='cpu')
 
     run_tool('train.py',
              [TINY_CONFIG, '--work-dir', broken, '--resume', *options])

@@ -3,9 +3,9 @@ import glob
 import os.path as osp
 
 import pytest
-import torch
 
 from mrpan_mm.testing import make_nyu_fixture
+from mrpan_mm.utils import load_checkpoint_file
 from tools_runner import TINY_CONFIG, data_root_options, run_tool
 
 
@@ -21,7 +21,7 @@ def trained(tmp_path_factory):
 
 
 def load(path):
-    return torch.load(path, map_location='cpu', weights_only=False)
+    return load_checkpoint_file(path, map_location='cpu')  # weights_only
 
 
 def test_train_writes_epoch_checkpoints(trained):

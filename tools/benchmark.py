@@ -26,7 +26,6 @@ Peak memory: one fresh subprocess per measurement (CPU: growth of the peak
 RSS over the RSS after building the model and batch; CUDA:
 ``max_memory_allocated``).
 """
-import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
 import argparse
 import os
 import platform
@@ -35,14 +34,15 @@ import sys
 import time
 from typing import Any, Dict, List
 
+import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
+
 import torch
 from mmengine.config import DictAction
 
 from mrpan_mm.benchmark import (Case, count_flops, count_parameters,
                                 markdown_table, run_worker, sam_flops,
                                 sam_level_shapes, time_interleaved)
-from mrpan_mm.benchmark.measure import (build_sam, device_name, median,
-                                        sam_step)
+from mrpan_mm.benchmark.measure import build_sam, device_name, median, sam_step
 
 MODEL_COLUMNS = [
     'config', 'variant', 'input', 'params M', 'GFLOPs', 'SDPA GF',

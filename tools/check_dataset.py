@@ -6,13 +6,21 @@ Example::
 
 Runs the checks of the LoadCheckedImage / LoadCheckedDepth transforms and
 of NYUDepthDataset on every file, prints a table (problem kind, count,
-first files) and exits with status 1 if anything is wrong.
+first files) and exits with status 1 if anything is wrong.  Without
+``--split``, the splits among ``train`` and ``test`` that exist under
+``images/`` are checked (an evaluation-only dataset has only ``test``); if
+neither exists both are reported as empty.  A split named with ``--split``
+must exist.
 """
 import argparse
+import os.path as osp
 import sys
 
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
+
 from mrpan_mm.datasets import format_problem_table, scan_nyu_split
+
+DEFAULT_SPLITS = ('train', 'test')
 
 
 def parse_args(argv=None):
@@ -21,9 +29,10 @@ def parse_args(argv=None):
                         'annotations/)')
     parser.add_argument(
         '--split',
+        '--splits',
         nargs='+',
-        default=['train', 'test'],
-        help='splits to check (sub-folders of images/)')
+        help='splits to check (sub-folders of images/); default: those of '
+        f'{"/".join(DEFAULT_SPLITS)} that exist')
     parser.add_argument(
         '--depth-dtype',
         default='uint16',
@@ -36,10 +45,26 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def present_splits(data_root: str) -> list:
+    """The default splits found under ``images/``; all of them if none is
+    (so that a wrong ``data_root`` is reported)."""
+    found = [
+        split for split in DEFAULT_SPLITS
+        if osp.isdir(osp.join(data_root, 'images', split))
+    ]
+    if not found:
+        return list(DEFAULT_SPLITS)
+    for split in DEFAULT_SPLITS:
+        if split not in found:
+            print(f'{split}: absent, not checked (name it with --split to '
+                  'require it)')
+    return found
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     problems = []
-    for split in args.split:
+    for split in args.split or present_splits(args.data_root):
         found = scan_nyu_split(
             args.data_root, split, expected_depth_dtype=args.depth_dtype)
         print(f'{split}: {len(found)} problem(s)')

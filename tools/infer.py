@@ -13,6 +13,7 @@ import os.path as osp
 from typing import List
 
 import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
+
 import cv2
 import numpy as np
 from mmengine.config import Config
@@ -20,6 +21,7 @@ from mmengine.runner import load_checkpoint
 from mmseg.apis import inference_model, init_model
 from tqdm import tqdm
 
+from mrpan_mm.utils import CheckpointFileError, use_safe_checkpoint_loader
 from mrpan_mm.visualization import colorize_depth
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
@@ -70,14 +72,17 @@ def build_model(config: str, checkpoint: str, device: str):
     ``mmseg.apis.init_model`` requires ``meta`` in the checkpoint; the
     weights are loaded here instead, so a bare ``{'state_dict': ...}``
     works too. Annotation loaders are dropped from the test pipeline that
-    ``inference_model`` runs (it only removes ``LoadAnnotations``).
+    ``inference_model`` runs (it only removes ``LoadAnnotations``).  The
+    file is read without running code from it and must match the model
+    (README, "Reliability and security").
     """
     cfg = Config.fromfile(config)
     cfg.test_pipeline = [
         step for step in cfg.test_pipeline if 'Annotation' not in step['type']
     ]
     model = init_model(cfg, checkpoint=None, device=device)
-    load_checkpoint(model, checkpoint, map_location='cpu')
+    use_safe_checkpoint_loader()
+    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     return model.to(device)
 
 
@@ -112,7 +117,7 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     try:
         run(args)
-    except (FileNotFoundError, ValueError) as error:
+    except (FileNotFoundError, ValueError, CheckpointFileError) as error:
         raise SystemExit(f'infer.py: error: {error}') from error
 
 

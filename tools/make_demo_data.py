@@ -10,6 +10,7 @@ import os
 import time
 
 import mrpan_mm  # noqa: F401  (installs the mmcv shim before mmseg)
+
 from mrpan_mm.demo import make_demo_dataset
 from mrpan_mm.demo.scene import CAMERA_RIGS, DEFAULT_RIG
 

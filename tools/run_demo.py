@@ -15,6 +15,7 @@ import os.path as osp
 import time
 
 import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 

@@ -9,6 +9,7 @@ logs a Table-I-style table; ``--out DIR`` also writes per-image metrics and
 import argparse
 
 import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+
 from mmengine.runner import Runner
 
 from mrpan_mm.engine import (add_common_args, config_from_args,

@@ -11,6 +11,7 @@ imported first so its components are registered and configs need no
 import argparse
 
 import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 

@@ -6,10 +6,11 @@
 "qk_ratio": r, "height": H, "width": W, "batch": N, "naive": bool,
 "train": bool, "amp": bool}``.
 """
-import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
 import json
 import sys
 import time
+
+import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
 
 import torch
 

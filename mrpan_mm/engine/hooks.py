@@ -1,8 +1,17 @@
 """Runner hooks."""
+import math
+import re
+from typing import List, Optional
+
 import torch
+import torch.nn as nn
+from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmengine.model import BaseTTAModel, is_model_wrapper
+from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import HOOKS
+
+from ..utils import use_safe_checkpoint_loader
 
 
 @HOOKS.register_module()
@@ -28,3 +37,155 @@ class ChannelsLastHook(Hook):
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
         model.to(memory_format=torch.channels_last)
+
+
+@HOOKS.register_module()
+class SafeCheckpointLoadHook(Hook):
+    """Load checkpoints without running code from them, and only if they fit.
+
+    ``before_run`` makes :func:`~mrpan_mm.utils.load_checkpoint_file` (
+    ``torch.load(weights_only=True)`` plus the objects MMEngine checkpoints
+    hold) MMEngine's loader for local files, so ``load_from``, ``--resume``
+    and ``tools/test.py`` refuse a file holding anything else.  After a
+    checkpoint is read for ``load_from`` / ``--resume`` / testing, its
+    ``state_dict`` is compared with the model: with ``strict=True`` the run
+    stops on missing, unexpected or mis-shaped keys (MMEngine itself only
+    warns), listing them.  Our configs enable it::
+
+        default_hooks = dict(
+            checkpoint_loading=dict(type='SafeCheckpointLoadHook',
+                                    strict=True))
+
+    Args:
+        strict: Stop on a checkpoint that does not match the model. With
+            ``False`` MMEngine loads the matching part and warns.
+        max_listed: Keys listed per kind of mismatch (the count is given).
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, strict: bool = True, max_listed: int = 20) -> None:
+        self.strict = strict
+        self.max_listed = max_listed
+
+    def before_run(self, runner) -> None:
+        use_safe_checkpoint_loader()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        if not self.strict:
+            return
+        problems = checkpoint_mismatch(
+            bare_model(runner.model), checkpoint.get('state_dict', checkpoint),
+            self.max_listed)
+        if problems:
+            raise CheckpointMismatchError(
+                f'checkpoint {checkpoint_source(runner)} does not match the '
+                'model of this config:\n' + '\n'.join(problems) +
+                '\nFix the config or the checkpoint, or load the matching '
+                'part with default_hooks.checkpoint_loading.strict=False.')
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint whose weights do not fit the model."""
+
+
+def bare_model(model: nn.Module) -> nn.Module:
+    """The model inside DDP-style and test-time-augmentation wrappers, as
+    MMEngine's ``load_state_dict`` sees it."""
+    while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
+        model = model.module
+    return model
+
+
+def checkpoint_mismatch(model: nn.Module, state_dict: dict,
+                        max_listed: int = 20) -> List[str]:
+    """Lines describing how ``state_dict`` differs from ``model``'s.
+
+    Keys are compared after removing a DDP ``module.`` prefix (as the runner
+    does); BatchNorm ``num_batches_tracked`` may be missing (MMEngine
+    ignores it).  Returns an empty list when every key and shape matches.
+    """
+    expected = model.state_dict()
+    loaded = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
+    missing = [
+        k for k in expected
+        if k not in loaded and not k.endswith('num_batches_tracked')
+    ]
+    unexpected = [k for k in loaded if k not in expected]
+    misshaped = [
+        f'{k}: checkpoint {tuple(loaded[k].shape)}, model '
+        f'{tuple(expected[k].shape)}' for k in expected
+        if k in loaded and hasattr(loaded[k], 'shape')
+        and tuple(loaded[k].shape) != tuple(expected[k].shape)
+    ]
+    lines = []
+    for kind, keys in (('missing keys (in the model, not the checkpoint)',
+                        missing),
+                       ('unexpected keys (in the checkpoint, not the model)',
+                        unexpected), ('mis-shaped keys', misshaped)):
+        if keys:
+            more = len(keys) - max_listed
+            lines.append(f'  {len(keys)} {kind}:')
+            lines += [f'    {k}' for k in keys[:max_listed]]
+            if more > 0:
+                lines.append(f'    ... and {more} more')
+    return lines
+
+
+def checkpoint_source(runner) -> str:
+    """The file the runner loads or resumes from, as its config says."""
+    load_from = runner.cfg.get('load_from')
+    if load_from:
+        return load_from
+    if runner.cfg.get('resume'):
+        return find_latest_checkpoint(runner.work_dir) or '(latest)'
+    return '(unknown file)'
+
+
+@HOOKS.register_module()
+class NonFiniteLossHook(Hook):
+    """Stop training in the iteration whose loss is NaN or infinite.
+
+    Runs after the iteration's update and before the logger and checkpoint
+    hooks, so the latest checkpoint on disk stays the last good one.  The
+    error names the iteration, every loss term and the batch's image files.
+    In a distributed run every process stops in the same iteration (one
+    all-reduced flag per iteration).  A loss-scaler's skipped fp16 steps are
+    not affected: only the logged loss values are checked.  Our configs
+    enable it::
+
+        default_hooks = dict(non_finite_loss=dict(type='NonFiniteLossHook'))
+    """
+
+    priority = 'ABOVE_NORMAL'
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        terms = {k: float(v) for k, v in (outputs or {}).items()
+                 if 'loss' in k}
+        bad_here = not all(math.isfinite(v) for v in terms.values())
+        flag = torch.tensor([int(bad_here)])
+        all_reduce(flag)
+        if not flag.item():
+            return
+        if not bad_here:
+            raise NonFiniteLossError(
+                f'iteration {runner.iter + 1}: the loss of another process '
+                'is NaN or infinite (its log names the batch); stopped')
+        listed = ', '.join(f'{k}={v:.6g}' for k, v in terms.items())
+        files = [
+            sample.metainfo.get('img_path', '?')
+            for sample in (data_batch or {}).get('data_samples', [])
+        ]
+        raise NonFiniteLossError(
+            f'iteration {runner.iter + 1} (epoch {runner.epoch + 1}, batch '
+            f'{batch_idx + 1}): the loss is NaN or infinite: {listed}; batch '
+            f'images: {", ".join(files) or "unknown"}. Training stopped; the '
+            'latest checkpoint is the last one saved before this iteration.')
+
+
+class NonFiniteLossError(RuntimeError):
+    """Training produced a NaN or infinite loss."""

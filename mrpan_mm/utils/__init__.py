@@ -1,10 +1,13 @@
-from .checkpoint_io import (AtomicLocalBackend, atomic_write_bytes,
-                            install_checkpoint_io, load_local_checkpoint)
+from .checkpoint_io import (MMENGINE_CHECKPOINT_GLOBALS, UNSAFE_LOAD_ENV,
+                            AtomicLocalBackend, CheckpointFileError,
+                            UnsafeCheckpointError, atomic_write_bytes,
+                            load_checkpoint_file, use_safe_checkpoint_loader)
 from .mmcv_ops_fallback import (has_compiled_mmcv_ops,
                                 install_mmcv_ops_fallback, sigmoid_focal_loss)
 
 __all__ = [
-    'AtomicLocalBackend', 'atomic_write_bytes', 'install_checkpoint_io',
-    'load_local_checkpoint', 'has_compiled_mmcv_ops',
-    'install_mmcv_ops_fallback', 'sigmoid_focal_loss'
+    'AtomicLocalBackend', 'CheckpointFileError', 'MMENGINE_CHECKPOINT_GLOBALS',
+    'UNSAFE_LOAD_ENV', 'UnsafeCheckpointError', 'atomic_write_bytes',
+    'load_checkpoint_file', 'use_safe_checkpoint_loader',
+    'has_compiled_mmcv_ops', 'install_mmcv_ops_fallback', 'sigmoid_focal_loss'
 ]

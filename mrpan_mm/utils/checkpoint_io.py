@@ -1,36 +1,221 @@
-"""Checkpoint reading and writing that survive torch>=2.6 and killed jobs.
+"""Checkpoint reading that runs no code from the file, and writing that
+survives killed jobs and full disks.
 
-* torch>=2.6 defaults ``torch.load`` to ``weights_only=True``; MMEngine
-  0.10 checkpoints hold ``HistoryBuffer`` objects and numpy scalars, so
-  ``--resume`` and ``load_from`` fail.  We re-register MMEngine's loader for
-  local paths with ``weights_only=False``: these are files the user named.
-* MMEngine writes a checkpoint with a plain ``open(path, 'wb')``; a job killed
-  mid-write leaves a truncated file under the final name.  The local file
-  backend is replaced by one that writes to a temporary file in the same
-  folder, fsyncs it and renames it over the target, so a checkpoint either
-  appears complete or not at all.
+Reading.  A checkpoint is a pickle; unpickling an arbitrary one can run any
+code.  :func:`load_checkpoint_file` unpickles with ``torch.load(...,
+weights_only=True)`` and allows, for that call only, exactly the Python
+objects MMEngine 0.10 training checkpoints hold besides tensors and builtin
+containers (:data:`MMENGINE_CHECKPOINT_GLOBALS`).  Any other object is refused
+with :class:`UnsafeCheckpointError`, naming the file and the objects' types;
+an unreadable file raises :class:`CheckpointFileError` naming the file.
+A trusted legacy file holding other objects can be read with the explicit,
+per-process opt-in ``MRPAN_UNSAFE_LOAD=1`` (full unpickling: only for files
+whose origin you trust).  :func:`use_safe_checkpoint_loader` makes MMEngine's
+loader for local paths (``load_from``, ``--resume``, ``init_cfg``
+``Pretrained``) this function; ``SafeCheckpointLoadHook`` calls it.
+
+Writing.  MMEngine writes a checkpoint with a plain ``open(path, 'wb')``: a
+job killed mid-write leaves a truncated file under the final name, and a full
+disk can destroy the file being overwritten.  :class:`AtomicLocalBackend`
+(file backend name ``'atomic_local'``) writes to a temporary file in the same
+folder, fsyncs it and renames it over the target.  It is used only where a
+config asks for it::
+
+    default_hooks = dict(
+        checkpoint=dict(backend_args=dict(backend='atomic_local')))
 """
+import contextlib
+import logging
 import os
 import os.path as osp
+import pickle
+import re
 import tempfile
 from pathlib import Path
-from typing import Union
+from typing import List, Union
 
+import numpy as np
 import torch
 from mmengine.fileio import LocalBackend, register_backend
+from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
 
+#: Environment variable that, set to ``1``, unpickles checkpoints without
+#: restriction.  Only for trusted files: unpickling can run arbitrary code.
+UNSAFE_LOAD_ENV = 'MRPAN_UNSAFE_LOAD'
 
-def load_local_checkpoint(filename: str, map_location=None):
-    """Load a local checkpoint, allowing the Python objects MMEngine saves."""
-    filename = osp.expanduser(filename)
+# ``HistoryBuffer.__getstate__`` stores its statistics methods, which pickle
+# (protocol 2) writes as ``getattr(HistoryBuffer, 'min')`` and so on.
+_HISTORY_BUFFER_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
+def history_buffer_statistic(owner: type, name: str):
+    """The only ``getattr`` an MMEngine checkpoint needs, and nothing else.
+
+    Unpickling maps the checkpoint's ``builtins.getattr`` to this function:
+    it returns one of ``HistoryBuffer``'s four default statistics methods and
+    refuses every other attribute of every other object.
+    """
+    if owner is not HistoryBuffer or name not in _HISTORY_BUFFER_STATISTICS:
+        raise pickle.UnpicklingError(
+            f'getattr({getattr(owner, "__name__", owner)!r}, {name!r}) is not '
+            'allowed; only the statistics methods of mmengine HistoryBuffer')
+    return getattr(HistoryBuffer, name)
+
+
+# numpy's numeric dtypes: unpickling a dtype sets its state, which torch
+# allows only for allow-listed types (numpy.dtypes.Float64DType, ...).
+_NUMERIC_DTYPES = [
+    type(np.dtype(t)) for t in (np.bool_, np.int8, np.int16, np.int32,
+                                np.int64, np.uint8, np.uint16, np.uint32,
+                                np.uint64, np.float16, np.float32, np.float64)
+]
+
+#: Globals allowed while unpickling a checkpoint, found by saving an MMEngine
+#: 0.10.7 training checkpoint and reading
+#: ``torch.serialization.get_unsafe_globals_in_checkpoint``: the message
+#: hub's ``HistoryBuffer`` (and its statistics methods), and the numpy
+#: arrays and scalars it and the runtime info hold, of numeric dtypes (no
+#: object arrays).  The numpy functions are taken from numpy itself so that
+#: numpy 1 and 2 both match.
+MMENGINE_CHECKPOINT_GLOBALS = [
+    HistoryBuffer,
+    (history_buffer_statistic, 'builtins.getattr'),
+    np.ndarray,
+    np.dtype,
+    np.zeros(0).__reduce__()[0],  # numpy(._core).multiarray._reconstruct
+    np.float64(0).__reduce__()[0],  # numpy(._core).multiarray.scalar
+] + _NUMERIC_DTYPES
+
+
+class CheckpointFileError(RuntimeError):
+    """A checkpoint file that cannot be read; the message names the file."""
+
+
+class UnsafeCheckpointError(CheckpointFileError):
+    """A checkpoint holding objects outside the allow-list."""
+
+
+def unsafe_load_enabled() -> bool:
+    """Whether ``MRPAN_UNSAFE_LOAD=1`` asks for unrestricted unpickling."""
+    return os.environ.get(UNSAFE_LOAD_ENV, '') == '1'
+
+
+def _allowing(allowed: list):
+    """``torch.serialization.safe_globals(allowed)``.  torch < 2.5 has no way
+    to allow more objects: there only tensors and containers load, and
+    MMEngine training checkpoints are refused (stated in the error)."""
+    if hasattr(torch.serialization, 'safe_globals'):
+        return torch.serialization.safe_globals(allowed)
+    return contextlib.nullcontext()
+
+
+def _disallowed_globals(filename: str) -> List[str]:
+    """Globals of a zip checkpoint outside torch's and our allow-list, read
+    without unpickling (call inside the ``safe_globals`` context)."""
+    try:
+        return sorted(
+            torch.serialization.get_unsafe_globals_in_checkpoint(filename))
+    except Exception:  # a legacy (non-zip) file, or an unreadable one
+        return []
+
+
+def _refusal(error: pickle.UnpicklingError, filename: str) -> Exception:
+    """The error for a failed weights-only unpickling: an
+    :class:`UnsafeCheckpointError` naming the refused objects, or a
+    :class:`CheckpointFileError` if the pickle stream itself is broken."""
+    reason = str(error).split('WeightsUnpickler error:')[-1].strip()
+    reason = reason.split('\n')[0]
+    refused = _disallowed_globals(filename) or re.findall(
+        r'GLOBAL (\S+)', reason)
+    if refused:
+        reason = ('objects of types outside the allow-list of MMEngine '
+                  f'checkpoints: {", ".join(refused)}')
+    elif not re.search(r'allow|getattr|unrecognized function', reason):
+        return CheckpointFileError(
+            f'checkpoint {filename} is corrupt or not a torch.save file: '
+            f'{reason}')
+    if not hasattr(torch.serialization, 'safe_globals'):
+        reason += (f' (torch {torch.__version__} cannot allow MMEngine '
+                   "checkpoints' objects; torch>=2.5 can)")
+    return UnsafeCheckpointError(
+        f'refusing to load checkpoint {filename}: {reason}. Unpickling it '
+        'could run code. If you trust the file, load it with '
+        f'{UNSAFE_LOAD_ENV}=1 (full unpickling).')
+
+
+def _torch_load(filename: str, map_location, weights_only: bool):
+    """``torch.load`` whose read errors name the file; refusals of the
+    weights-only unpickler (``pickle.UnpicklingError``) pass through."""
+    try:
+        return torch.load(
+            filename, map_location=map_location, weights_only=weights_only)
+    except (RuntimeError, EOFError, ValueError, KeyError, OSError,
+            pickle.UnpicklingError) as error:
+        if weights_only and isinstance(error, pickle.UnpicklingError):
+            raise
+        detail = str(error).split('\n')[0] or 'unexpected end of file'
+        raise CheckpointFileError(
+            f'checkpoint {filename} is truncated or corrupt (size '
+            f'{osp.getsize(filename)} bytes): {type(error).__name__}: '
+            f'{detail}') from error
+
+
+def load_checkpoint_file(filename: str, map_location=None):
+    """Read a local checkpoint without running code from it.
+
+    Args:
+        filename: Path of a file written by ``torch.save``.
+        map_location: As in ``torch.load``.
+
+    Returns:
+        The unpickled object (for MMEngine checkpoints a dict with
+        ``meta``, ``state_dict``, ``message_hub``, ``optimizer``, ...).
+
+    Raises:
+        FileNotFoundError: No such file.
+        UnsafeCheckpointError: The file holds objects other than tensors,
+            builtin containers and :data:`MMENGINE_CHECKPOINT_GLOBALS`.
+        CheckpointFileError: The file is truncated, corrupt or not a
+            checkpoint.
+    """
+    filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
-        raise FileNotFoundError(f'{filename} can not be found.')
-    return torch.load(filename, map_location=map_location, weights_only=False)
+        raise FileNotFoundError(f'checkpoint {filename} can not be found.')
+    if unsafe_load_enabled():
+        print_log(
+            f'{UNSAFE_LOAD_ENV}=1: unpickling {filename} without '
+            'restrictions; this runs any code the file holds', 'current',
+            level=logging.WARNING)
+        return _torch_load(filename, map_location, weights_only=False)
+    with _allowing(MMENGINE_CHECKPOINT_GLOBALS):
+        try:
+            return _torch_load(filename, map_location, weights_only=True)
+        except pickle.UnpicklingError as error:
+            refusal = _refusal(error, filename)
+    raise refusal
+
+
+def load_from_local_safely(filename: str, map_location=None):
+    """MMEngine's local-path loader signature for :func:`load_checkpoint_file`
+    (the runner logs the name after ``load_from_``)."""
+    return load_checkpoint_file(filename, map_location)
+
+
+def use_safe_checkpoint_loader() -> None:
+    """Make :func:`load_checkpoint_file` MMEngine's loader for local paths
+    (``CheckpointLoader``'s default scheme); idempotent."""
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safely, force=True)
 
 
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
-    """Write ``data`` to ``filepath`` through a temporary file and a rename."""
+    """Write ``data`` to ``filepath`` through a temporary file and a rename.
+
+    On any failure (full disk, kill, ...) the temporary file is removed and
+    an existing ``filepath`` is left as it was; an ``OSError`` is re-raised
+    with the target named.
+    """
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
     fd, tmp_path = tempfile.mkstemp(
@@ -41,14 +226,21 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp_path, filepath)
-    except BaseException:
+    except BaseException as error:
         if osp.exists(tmp_path):
             os.remove(tmp_path)
+        if isinstance(error, OSError):
+            raise OSError(
+                error.errno,
+                f'could not write {filepath} ({error.strerror or error}); '
+                'an existing file of that name is unchanged') from error
         raise
 
 
+@register_backend('atomic_local')
 class AtomicLocalBackend(LocalBackend):
-    """MMEngine's local file backend with all-or-nothing writes."""
+    """MMEngine's local file backend with all-or-nothing writes
+    (``backend_args=dict(backend='atomic_local')``)."""
 
     def put(self, obj: bytes, filepath: Union[str, Path]) -> None:
         atomic_write_bytes(obj, filepath)
@@ -58,10 +250,3 @@ class AtomicLocalBackend(LocalBackend):
                  filepath: Union[str, Path],
                  encoding: str = 'utf-8') -> None:
         atomic_write_bytes(obj.encode(encoding), filepath)
-
-
-def install_checkpoint_io() -> None:
-    """Register the loader and the atomic backend (idempotent)."""
-    CheckpointLoader.register_scheme(prefixes='', force=True)(
-        load_local_checkpoint)
-    register_backend('local', AtomicLocalBackend, force=True, prefixes='')

@@ -9,6 +9,7 @@ PNGs are 8-bit, 0..255 = 0..10 m, by default; test depth PNGs 16-bit mm.
 A PNG whose dtype differs from the declared encoding stops the conversion.
 """
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
+
 from mrpan_mm.datasets.converters import DEPTH_ENCODINGS, convert_hu_csv
 from mrpan_mm.datasets.converters.cli import converter_parser, run_converter
 

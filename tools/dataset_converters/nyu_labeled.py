@@ -10,6 +10,7 @@ depth in mm) and, with --labels, seg_annotations/... (uint8, 0 unlabelled,
 1..40; segmentation configs use reduce_zero_label=True).
 """
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
+
 from mrpan_mm.datasets.converters import convert_nyu_labeled, read_splits_mat
 from mrpan_mm.datasets.converters.cli import converter_parser, run_converter
 

@@ -16,10 +16,12 @@ import argparse
 import os.path as osp
 
 import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
+
 import torch
 from mmengine.utils import mkdir_or_exist
 
 from mrpan_mm.models.backbones import SENet, checked_state_dict
+from mrpan_mm.utils import use_safe_checkpoint_loader
 
 
 def convert(src: str, dst: str, arch: str) -> int:
@@ -57,6 +59,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    use_safe_checkpoint_loader()  # the file is read without running code
     count = convert(args.src, args.dst, args.arch)
     print(f'{args.src} -> {args.dst}: {count} tensors of SENet({args.arch})')
 

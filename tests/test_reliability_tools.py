@@ -1,0 +1,158 @@
+"""README "Reliability and security" end to end: tools/train.py, test.py and
+infer.py on the NYU fixture with a hostile, a mismatching and a truncated
+checkpoint, and a resumed run whose loss turns NaN.
+
+One short training run makes the good checkpoint; the failing runs are
+started together (each stops while loading or in its first iteration)."""
+import glob
+import os
+import os.path as osp
+import subprocess
+
+import pytest
+import torch
+
+from mrpan_mm.testing import make_nyu_fixture
+from mrpan_mm.utils import load_checkpoint_file
+from tools_runner import (REPO, TINY_CONFIG, data_root_options, run_tool,
+                          tool_command, tool_env)
+
+pytestmark = pytest.mark.slow
+
+
+class CreatesFile:
+    """Unpickling this object creates ``path`` (``open(path, 'w')``)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return open, (self.path, 'w')
+
+
+def work_dir_resuming(path, checkpoint):
+    """A work dir whose ``last_checkpoint`` points at ``checkpoint``."""
+    os.makedirs(path)
+    with open(osp.join(path, 'last_checkpoint'), 'w') as f:
+        f.write(checkpoint)
+    return path
+
+
+def run_together(commands, log_dir):
+    """Run ``{name: tool args}`` concurrently (output in
+    ``log_dir/<name>.log``); returns ``{name: (exit status, output)}``."""
+    procs = {}
+    for name, args in commands.items():
+        with open(osp.join(log_dir, f'{name}.log'), 'w') as log:
+            procs[name] = subprocess.Popen(
+                tool_command(*args), cwd=REPO, env=tool_env(), stdout=log,
+                stderr=subprocess.STDOUT)
+    results = {}
+    for name, proc in procs.items():
+        status = proc.wait(timeout=600)
+        with open(osp.join(log_dir, f'{name}.log')) as log:
+            results[name] = (status, log.read())
+    return results
+
+
+@pytest.fixture(scope='module')
+def runs(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('reliability')
+    root = str(tmp / 'nyu')
+    make_nyu_fixture(root, num_train=4, num_test=2)
+    data = data_root_options(root)
+    good_dir = str(tmp / 'good')
+    run_tool('train.py', [TINY_CONFIG, '--work-dir', good_dir,
+                          '--cfg-options', *data, 'train_cfg.max_epochs=1'])
+    good = osp.join(good_dir, 'epoch_1.pth')
+
+    evil = str(tmp / 'evil.pth')
+    marker = tmp / 'created_by_unpickling'
+    torch.save({'state_dict': {}, 'meta': {'x': CreatesFile(marker)}}, evil)
+
+    ckpt = load_checkpoint_file(good)
+    state = ckpt['state_dict']
+    del state['decode_head.decoder.top_proj.conv.weight']
+    state['decode_head.extra.weight'] = torch.zeros(1)
+    state['neck.levels.0.spatial_attention.gamma'] = torch.zeros(3)
+    mismatch = str(tmp / 'mismatch.pth')
+    torch.save({'meta': ckpt['meta'], 'state_dict': state}, mismatch)
+    truncated = str(tmp / 'truncated.pth')
+    with open(good, 'rb') as src, open(truncated, 'wb') as dst:
+        dst.write(src.read(osp.getsize(good) // 2))
+
+    nan_dir = str(tmp / 'nan')
+    os.makedirs(nan_dir)
+    os.link(good, osp.join(nan_dir, 'epoch_1.pth'))
+    with open(osp.join(nan_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(nan_dir, 'epoch_1.pth'))
+
+    image = sorted(glob.glob(osp.join(root, 'images', 'test', '*.jpg')))[0]
+    train = ['train.py', TINY_CONFIG, '--work-dir']
+    results = run_together({
+        'evil_test': ['test.py', TINY_CONFIG, evil, '--work-dir',
+                      str(tmp / 'w_test'), '--cfg-options', *data],
+        'evil_infer': ['infer.py', image, '--config', TINY_CONFIG,
+                       '--checkpoint', evil, '--out', str(tmp / 'w_infer')],
+        'evil_load_from': [*train, str(tmp / 'w_load'), '--cfg-options',
+                           *data, f'load_from={evil}'],
+        'evil_resume': [*train, work_dir_resuming(str(tmp / 'w_res'), evil),
+                        '--resume', '--cfg-options', *data],
+        'mismatch_load_from': [*train, str(tmp / 'w_mload'), '--cfg-options',
+                               *data, f'load_from={mismatch}'],
+        'mismatch_resume': [
+            *train, work_dir_resuming(str(tmp / 'w_mres'), mismatch),
+            '--resume', '--cfg-options', *data],
+        'truncated_test': ['test.py', TINY_CONFIG, truncated, '--work-dir',
+                           str(tmp / 'w_trunc'), '--cfg-options', *data],
+        'nan': [*train, nan_dir, '--resume', '--cfg-options', *data,
+                'train_cfg.max_epochs=2',
+                'model.decode_head.loss_decode.term_weights.depth=nan'],
+    }, str(tmp))
+    return dict(results=results, tmp=tmp, marker=marker, evil=evil,
+                mismatch=mismatch, truncated=truncated, nan_dir=nan_dir,
+                root=root)
+
+
+@pytest.mark.parametrize(
+    'name', ['evil_test', 'evil_infer', 'evil_load_from', 'evil_resume'])
+def test_hostile_checkpoint_runs_no_code(runs, name):
+    rc, output = runs['results'][name]
+    assert rc != 0, output[-2000:]
+    assert f'refusing to load checkpoint {runs["evil"]}' in output
+    assert 'io.open' in output
+    assert not runs['marker'].exists()
+    assert not glob.glob(osp.join(runs['tmp'], 'w_*', '*.pth'))
+
+
+@pytest.mark.parametrize('name', ['mismatch_load_from', 'mismatch_resume'])
+def test_mismatching_checkpoint_stops_listing_keys(runs, name):
+    rc, output = runs['results'][name]
+    assert rc != 0, output[-2000:]
+    assert f'checkpoint {runs["mismatch"]} does not match' in output
+    for line in ('1 missing keys', 'decode_head.decoder.top_proj.conv.weight',
+                 '1 unexpected keys', 'decode_head.extra.weight',
+                 '1 mis-shaped keys',
+                 'neck.levels.0.spatial_attention.gamma: checkpoint (3,), '
+                 'model (1,)'):
+        assert line in output, line
+
+
+def test_truncated_checkpoint_is_named(runs):
+    rc, output = runs['results']['truncated_test']
+    assert rc != 0
+    assert f'checkpoint {runs["truncated"]} is truncated or corrupt' in output
+
+
+def test_nan_loss_stops_in_that_iteration_keeping_last_checkpoint(runs):
+    rc, output = runs['results']['nan']
+    assert rc != 0, output[-2000:]
+    assert 'iteration 3 (epoch 2, batch 1): the loss is NaN' in output
+    assert 'decode.loss_depth=nan' in output
+    assert osp.join(runs['root'], 'images', 'train', 'kitchen_0000') in output
+    assert 'Epoch(train) [2]' not in output  # stopped before logging it
+    nan_dir = runs['nan_dir']
+    assert sorted(glob.glob(osp.join(nan_dir, '*.pth'))) == [
+        osp.join(nan_dir, 'epoch_1.pth')]
+    with open(osp.join(nan_dir, 'last_checkpoint')) as f:
+        assert f.read().strip() == osp.join(nan_dir, 'epoch_1.pth')
