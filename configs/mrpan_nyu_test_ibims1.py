@@ -1,7 +1,8 @@
 # Test a NYU-trained MRPAN (configs/mrpan_nyu.py) on iBims-1 (Koch et al.,
-# ECCV-W 2018) with its depth-boundary errors, the way Hu et al. evaluate
-# iBims-1: the 640x480 frame to 320x240, depth and edge maps nearest, the
-# centre 228x304 crop (their Scale_iBims1 / CenterCrop_iBims1).
+# ECCV-W 2018) with its depth-boundary errors, through the Table I test
+# chain of mrpan_nyu.py: the 640x480 frame to 320x240 (depth and edge maps
+# nearest, as Scale_iBims1 in the reference code's nyu_transform.py),
+# the centre 228x304 crop.
 #
 #   python tools/test.py configs/mrpan_nyu_test_ibims1.py CHECKPOINT
 #
@@ -10,7 +11,8 @@
 #   images/test/<name>.jpg        640x480 RGB
 #   annotations/test/<name>.png   uint16 depth in mm (0 = invalid)
 #   edges/test/<name>.png         depth-boundary map, non-zero = boundary
-# Reported: Table I metrics, edge P/R/F1 and dbe_acc / dbe_comp (pixels of
+# Reported (the evaluator of mrpan_nyu.py, boundary maps as gt_edge_map):
+# Table I metrics, edge P/R/F1 and dbe_acc / dbe_comp (pixels of
 # the 228x304 crop; iBims' own tables use the 640x480 frame).
 _base_ = ['./mrpan_nyu.py']
 data_root = 'data/ibims1'
@@ -31,4 +33,3 @@ test_dataloader = dict(
             depth_map_path='annotations/test',
             boundary_map_path='edges/test'),
         pipeline=test_pipeline))
-test_evaluator = dict(boundary_key='gt_edge_map')

@@ -127,11 +127,12 @@ class LoadBoundaryMap(BaseTransform):
     """Load a ground-truth depth-boundary map (e.g. iBims-1's edge maps).
 
     The file is a PNG of the image's size, read as grayscale; non-zero
-    pixels are boundaries.  It is stored as ``gt_edge_map`` (uint8, 1 = boundary),
-    the edge field mmseg's ``PackSegInputs`` packs and its data
-    preprocessor pads, and appended to ``seg_fields`` so that geometric
-    transforms move it with the image by nearest neighbour (as Hu et al.'s
-    iBims-1 loader resizes its ``edges`` with NEAREST).
+    pixels are boundaries.  It is stored as ``gt_edge_map`` (uint8,
+    1 = boundary), the edge field mmseg's ``PackSegInputs`` packs and its
+    data preprocessor pads, and appended to ``seg_fields`` so that geometric
+    transforms move it with the image by nearest neighbour (as
+    ``Scale_iBims1`` of the reference ``nyu_transform.py`` resizes its
+    ``edges``).
     :class:`~mrpan_mm.evaluation.NYUDepthMetric` reads it for ``dbe_acc`` /
     ``dbe_comp`` (``boundary_key='gt_edge_map'``).
 
