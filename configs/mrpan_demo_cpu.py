@@ -59,8 +59,8 @@ val_dataloader = dict(
 test_dataloader = val_dataloader
 # Full frames of any size: no Eigen crop (that crop assumes 480x640).
 val_evaluator = dict(
-    type='NYUDepthMetric', protocol=dict(_delete_=True, type='eigen',
-                                         crop=None))
+    _delete_=True, type='NYUDepthMetric',
+    protocol=dict(type='eigen', crop=None))
 test_evaluator = val_evaluator
 
 max_epochs = 8

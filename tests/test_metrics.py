@@ -114,17 +114,17 @@ def test_hu2019_averages_rmse_over_per_image_mse():
         assert result[key] == pytest.approx(expected, rel=1e-6, abs=1e-6)
 
 
-def test_hu2019_region_from_full_frame():
-    """480x640 in: gt nearest-halved, pred 2x2-averaged, centre 228x304."""
+def test_hu2019_refuses_to_resample():
+    """The test pipeline crops; full frames or a prediction of another size
+    are refused, not resampled (tests/test_hu2019_chain.py: the chain)."""
     rng = np.random.default_rng(3)
-    pred, gt = random_pair(rng, (480, 640), holes=False, clampable=False)
     metric = METRICS.build(dict(type='NYUDepthMetric', protocol='hu2019'))
-    result = evaluate(metric, [sample(pred, gt, 'a.png')])
-    gt_half = f32(gt)[::2, ::2][6:234, 8:312]
-    pred_half = f32(pred).reshape(240, 2, 320, 2).mean((1, 3))[6:234, 8:312]
-    expected = np_metrics(pred_half.ravel(), gt_half.ravel())
-    for key in KEYS:
-        assert result[key] == pytest.approx(expected[key], rel=1e-5)
+    pred, gt = random_pair(rng, (480, 640))
+    with pytest.raises(ValueError, match='228x304 centre crop .* 480x640'):
+        metric.process({}, [sample(pred, gt, 'full.png')])
+    pred, gt = random_pair(rng, (228, 304))
+    with pytest.raises(ValueError, match='differ in size'):
+        metric.process({}, [sample(pred[:114, :152].copy(), gt, 'half.png')])
 
 
 def test_empty_image_is_skipped_and_reported(tmp_path):
@@ -219,13 +219,13 @@ def test_canny_finds_depth_step_and_metric_reports_dbe():
     boundary[:, 23] = 1
     metric = METRICS.build(
         dict(type='NYUDepthMetric',
-             protocol=dict(type='hu2019', frame=(40, 48), crop_size=(40, 48)),
+             protocol=dict(type='hu2019', crop_size=(40, 48)),
              boundary_metrics=True))
     result = evaluate(metric, [
         sample(depth,
                depth,
                'a.png',
-               gt_boundary_map=dict(data=torch.from_numpy(boundary)[None]))
+               gt_edge_map=dict(data=torch.from_numpy(boundary)[None]))
     ])
     assert result['dbe_acc'] < 1.0 and result['dbe_comp'] < 1.0
     assert result['edge_f1_0.25'] == 1.0 and result['abs_rel'] == 0.0

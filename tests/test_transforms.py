@@ -13,11 +13,12 @@ from mmseg.registry import DATASETS, TRANSFORMS
 from mrpan_mm.datasets import NYUDepthDataset
 from mrpan_mm.datasets.transforms import (LoadCheckedDepth, LoadCheckedImage,
                                           RandomChannelSwap)
+from mrpan_mm.testing import make_nyu_fixture
 
 CONFIG = osp.join(
     osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', '_base_',
     'datasets', 'nyu.py')
-GEOMETRIC = ('Resize', 'RandomFlip', 'RandomRotate', 'RandomCrop')
+GEOMETRIC = ('PillowResize', 'RandomFlip', 'RandomRotate', 'CenterCropDepth')
 
 
 @pytest.fixture(scope='module')
@@ -85,15 +86,21 @@ def test_geometric_steps_keep_depth_values_and_alignment(cfg):
         out_img, out_depth = results['img'], results['gt_depth_map']
         flips.add(results['flip'])
         assert out_img.shape == (228, 304, 3)
-        assert out_depth.shape == (228, 304)
+        assert out_depth.shape == (114, 152)  # Hu's 152x114 loss target
         assert out_depth.dtype == np.float32
         # Nearest everywhere: only measured values or 0, never a blend of
         # a valid depth with a hole, nor the 255 of a rotation border.
         assert set(np.unique(out_depth)) <= set(np.unique(depth)) | {0.0}
-        # Image and depth moved together (bilinear image blurs block edges).
+        # Image and depth moved together: the 114x152 depth samples the odd
+        # rows/columns of the crop. Pillow's antialiased bilinear blurs the
+        # block edges, so compare with a misaligned (shifted) pairing.
+        codes = out_img[1::2, 1::2, 0].astype(float)
         valid = out_depth > 0
-        agree = out_img[..., 0][valid] == np.rint(out_depth[valid] * 40)
-        assert agree.mean() > 0.8, agree.mean()
+        agree = codes[valid] == np.rint(out_depth[valid] * 40)
+        shifted = codes[:, 4:][valid[:, :-4]] == np.rint(
+            out_depth[:, :-4][valid[:, :-4]] * 40)
+        assert agree.mean() > 0.6 and agree.mean() > shifted.mean() + 0.3, (
+            agree.mean(), shifted.mean())
     assert flips == {True, False}
 
 
@@ -132,20 +139,30 @@ def build_split(cfg, dataloader, nyu_root):
     return DATASETS.build(dataset_cfg)
 
 
-def test_config_train_pipeline(cfg, nyu_root):
+@pytest.fixture(scope='module')
+def nyu_vga_root(tmp_path_factory):
+    """NYU layout with 640x480 frames (4 train / 2 test)."""
+    root = str(tmp_path_factory.mktemp('nyu_vga'))
+    make_nyu_fixture(root, size=(480, 640))
+    return root
+
+
+def test_config_train_pipeline(cfg, nyu_vga_root):
     assert cfg.train_dataloader.batch_size == 4
     assert cfg.val_dataloader.batch_size == 1
     assert cfg.train_dataloader.persistent_workers
-    assert cfg.test_evaluator == dict(type='NYUDepthMetric', protocol='eigen')
-    dataset = build_split(cfg, 'train_dataloader', nyu_root)
+    assert cfg.test_evaluator == dict(
+        type='NYUDepthMetric', protocol='hu2019', boundary_metrics=True)
+    dataset = build_split(cfg, 'train_dataloader', nyu_vga_root)
     assert isinstance(dataset, NYUDepthDataset) and len(dataset) == 4
     np.random.seed(0)
     for index in range(len(dataset)):
         sample = dataset[index]
         inputs = sample['inputs']
         depth = sample['data_samples'].gt_depth_map.data
-        assert inputs.shape == (3, 228, 304) and inputs.dtype == torch.uint8
-        assert depth.shape == (1, 228, 304) and depth.dtype == torch.float32
+        # Lighting and colour jitter give unclipped floats in 0..255 units.
+        assert inputs.shape == (3, 228, 304) and inputs.dtype == torch.float32
+        assert depth.shape == (1, 114, 152) and depth.dtype == torch.float32
         valid = depth[depth > 0]
         # The fixture's depth lies in 1.0 .. 6.0 m: metres, not mm.
         assert valid.numel() > 0.8 * depth.numel()
@@ -155,14 +172,10 @@ def test_config_train_pipeline(cfg, nyu_root):
             osp.basename(meta['img_path'])[:-4] + '.png')
 
 
-def test_config_test_pipeline_keeps_full_resolution_depth(cfg, nyu_root):
+def test_config_test_pipeline_refuses_frames_without_room_for_the_crop(
+        cfg, nyu_root):
+    """Hu's Scale(240) makes a 64x80 frame 240x300: no 228x304 window."""
     dataset = build_split(cfg, 'test_dataloader', nyu_root)
-    assert len(dataset) == 2
-    sample = dataset[1]
-    meta = sample['data_samples'].metainfo
-    assert sample['inputs'].shape == (3, 240, 320)
-    assert meta['ori_shape'] == (64, 80)
-    depth = sample['data_samples'].gt_depth_map.data
-    stored = cv2.imread(meta['depth_map_path'], cv2.IMREAD_UNCHANGED)
-    assert depth.shape == (1, 64, 80)
-    np.testing.assert_allclose(depth[0].numpy(), stored / 1000.0, rtol=1e-6)
+    with pytest.raises(ValueError,
+                       match='crop 228x304 does not fit in the 240x300'):
+        dataset[0]

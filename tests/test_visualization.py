@@ -124,3 +124,15 @@ def test_seg_visualization_hook_draws_panels(tmp_path):
         str(tmp_path / 'show' / 'vis_data' / 'vis_image' /
             'test_bedroom_00042.jpg_0.png'))
     assert saved.shape == (BAND + H + BAND, 4 * W, 3)
+
+
+def test_panel_rgb_is_the_evaluated_crop():
+    """Hu's test chain: 480x640 file, 240x320 resize, crop (8, 6, 312, 234)
+    -> the panel shows rows 12:468, columns 16:624 of the file."""
+    from mrpan_mm.visualization.depth_panel_visualizer import \
+        crop_to_evaluated_region
+    image = np.arange(480 * 640 * 3, dtype=np.int64).reshape(480, 640, 3)
+    meta = dict(crop_bbox=(8, 6, 312, 234), scale_factor=(0.5, 0.5))
+    np.testing.assert_array_equal(crop_to_evaluated_region(image, meta),
+                                  image[12:468, 16:624])
+    assert crop_to_evaluated_region(image, {}) is image

@@ -5,7 +5,8 @@ from typing import List
 from mmseg.datasets import NYUDataset
 from mmseg.registry import DATASETS
 
-from .integrity import empty_split_error, scene_of_file_name
+from .integrity import (MISSING_FILE, NYUDataError, empty_split_error,
+                        scene_of_file_name)
 
 
 @DATASETS.register_module()
@@ -23,6 +24,13 @@ class NYUDepthDataset(NYUDataset):
     name without the ``<scene>_<index>`` pattern raises ``bad file name``
     instead of ``StopIteration``.  Pixels are checked when loaded, by
     ``LoadCheckedImage`` / ``LoadCheckedDepth``.
+
+    Boundary maps (e.g. iBims-1's depth edges): with
+    ``data_prefix=dict(..., boundary_map_path='edges/test')`` every sample
+    also gets ``boundary_map_path``, the PNG of the same name as its image
+    in that folder (``data_root/edges/test/<scene>_<index>.png``), for
+    ``LoadBoundaryMap``; a missing file raises ``missing file`` naming it
+    when the dataset is built.
     """
 
     def _get_category_id_from_filename(self, image_fname: str) -> int:
@@ -39,4 +47,20 @@ class NYUDepthDataset(NYUDataset):
         data_list = super().load_data_list()
         if not data_list:
             raise empty_split_error(img_dir, self.img_suffix)
+        boundary_dir = self.data_prefix.get('boundary_map_path')
+        if boundary_dir:
+            for info in data_list:
+                info['boundary_map_path'] = boundary_map_file(
+                    boundary_dir, info['img_path'], self.img_suffix)
         return data_list
+
+
+def boundary_map_file(boundary_dir: str, img_path: str,
+                      img_suffix: str) -> str:
+    """``boundary_dir/<image name>.png``; raises if the file is absent."""
+    name = osp.basename(img_path)[:-len(img_suffix)] + '.png'
+    path = osp.join(boundary_dir, name)
+    if not osp.isfile(path):
+        raise NYUDataError(path, MISSING_FILE,
+                           f'no boundary map for {img_path}')
+    return path

@@ -44,7 +44,9 @@ class NYUDepthMetric(DepthMetric):
     ground truth's size (``DepthEstimator.predict`` resizes to ``ori_shape``),
     ``gt_depth_map.data`` (1, H, W) in metres (0 = no measurement),
     ``img_path``, and for the boundary errors optionally a boundary map
-    (1, H, W), non-zero on depth boundaries, under ``boundary_key``.
+    (1, H, W), non-zero on depth boundaries, under ``boundary_key``
+    (``gt_edge_map``, which ``LoadBoundaryMap`` fills from a folder of PNGs
+    and mmseg's ``PackSegInputs`` packs).
 
     Per image, the protocol picks the evaluation region, the ground truth is
     masked to ``min_depth < gt < max_depth`` and the prediction is clamped to
@@ -75,7 +77,8 @@ class NYUDepthMetric(DepthMetric):
         boundary_metrics: Whether to compute the boundary metrics.
         edge_thresholds: Sobel-magnitude thresholds of the edge F1.
         boundary_key: Data-sample field holding the ground-truth boundary
-            map for the depth boundary errors.
+            map for the depth boundary errors (``LoadBoundaryMap``'s
+            ``gt_edge_map``).
         dbe_max_dist: Truncation distance (pixels) of the boundary errors.
         output_dir: If set, per-image metrics are written to
             ``<output_dir>/per_image_metrics.csv`` and ``.json``.
@@ -87,7 +90,7 @@ class NYUDepthMetric(DepthMetric):
                  protocol: Union[str, dict, DepthEvalProtocol] = 'eigen',
                  boundary_metrics: bool = False,
                  edge_thresholds: Sequence[float] = (0.25, 0.5, 1.0),
-                 boundary_key: str = 'gt_boundary_map',
+                 boundary_key: str = 'gt_edge_map',
                  dbe_max_dist: float = 10.0,
                  output_dir: Optional[str] = None,
                  collect_device: str = 'cpu',

@@ -16,7 +16,6 @@ import math
 from abc import ABC, abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import torch.nn.functional as F
 from mmengine.registry import Registry
 from torch import Tensor
 
@@ -140,19 +139,28 @@ class EigenProtocol(DepthEvalProtocol):
 class Hu2019Protocol(DepthEvalProtocol):
     """Hu et al. (WACV 2019) / SARPN protocol, used for MRPAN's Table I.
 
-    Hu et al. resize the 640x480 test frame to 320x240 (depth by nearest
-    neighbour), take the central 304x228 crop, predict at 152x114 and
-    upsample the prediction bilinearly to 304x228. Here the ground truth is
-    brought to the same ``frame`` (nearest) and centre-cropped to
-    ``crop_size``; the prediction is resampled bilinearly
-    (align_corners=False) to ``frame`` and cropped the same way. A ground
-    truth already of ``crop_size`` is taken as it is, and so is a
-    prediction of that size. With mmseg's ``DepthEstimator`` the prediction
-    arrives at ``ori_shape`` (480x640), upsampled from the finest 1/2-scale
-    output of a 240x320 input; downsampling it to 240x320 is the closest we
-    can get to Hu's 114x152 -> 228x304 chain without changing the model's
-    post-processing (choice of ours: their exact interpolation settings are
-    not recoverable offline).
+    The evaluation region is prepared by the test pipeline, exactly as Hu's
+    ``loaddata.getTestingData`` + ``test.py`` and SARPN's ``evaluate.py``
+    (``configs/_base_/datasets/nyu.py``, ``test_pipeline``):
+
+    1. ``PillowResize(short_side=240)``: the 640x480 RGB frame to 320x240
+       with Pillow's BILINEAR, the 640x480 depth with Pillow's NEAREST
+       (rows and columns 1, 3, 5, ...: Hu's ``Scale(240)``).
+    2. ``CenterCropDepth(crop_size=(228, 304), crop_is_ori_shape=True)``:
+       columns 8:312, rows 6:234 of both (Hu's ``CenterCrop([304, 228],
+       [304, 228])``); the depth crop is the ground truth, 228x304.
+    3. The network sees the 228x304 crop; its finest output, 114x152, is
+       upsampled once, bilinearly, to 228x304 by ``MRPANHead.predict``
+       (``align_corners=True`` as SARPN's ``evaluate.py``; Hu's ``test.py``
+       used the ``upsample`` default, False). ``DepthEstimator``'s
+       post-processing "resizes" it to ``ori_shape``, which step 2 set to
+       the crop's size: no further resampling.
+    4. This protocol compares the two 228x304 maps pixel for pixel.
+
+    It refuses ground truth of any other size than ``crop_size`` and a
+    prediction of another size than the ground truth, instead of
+    resampling them: a full-frame test pipeline (e.g. for ``eigen``) would
+    otherwise give numbers that are not Hu's.
 
     Averaging follows Hu's reference ``evaluateError``: every metric is a
     per-image mean averaged over images, except RMSE, which is the square
@@ -161,42 +169,34 @@ class Hu2019Protocol(DepthEvalProtocol):
     (needed for the raw, unfilled NYU depth) and strict ``<``.
 
     Args:
-        frame: Size (H, W) the frame is resized to before cropping.
-        crop_size: Size (h, w) of the central evaluation window.
+        crop_size: Size (h, w) of the evaluation window the pipeline crops.
         min_depth, max_depth: See :class:`DepthEvalProtocol`.
     """
 
     def __init__(self,
-                 frame: Sequence[int] = (240, 320),
                  crop_size: Sequence[int] = (228, 304),
                  min_depth: float = 1e-3,
                  max_depth: float = 10.0):
         super().__init__(min_depth, max_depth)
-        self.frame = tuple(frame)
         self.crop_size = tuple(crop_size)
-        if any(c > f for c, f in zip(self.crop_size, self.frame)):
-            raise ValueError(f'crop_size {self.crop_size} does not fit in '
-                             f'frame {self.frame}')
-
-    def _centre(self, x: Tensor) -> Tensor:
-        (height, width), (crop_h, crop_w) = x.shape[-2:], self.crop_size
-        top, left = (height - crop_h) // 2, (width - crop_w) // 2
-        return x[top:top + crop_h, left:left + crop_w]
-
-    def _to_frame(self, x: Tensor, mode: str) -> Tensor:
-        if tuple(x.shape) in (self.frame, self.crop_size):
-            return x
-        kwargs = dict(align_corners=False) if mode == 'bilinear' else {}
-        return F.interpolate(x[None, None].float(),
-                             size=self.frame,
-                             mode=mode,
-                             **kwargs)[0, 0].to(x.dtype)
 
     def gt_region(self, gt: Tensor) -> Tensor:
-        return self._centre(self._to_frame(gt, 'nearest'))
+        if tuple(gt.shape) != self.crop_size:
+            raise ValueError(
+                f'the hu2019 protocol evaluates the {self.crop_size[0]}x'
+                f'{self.crop_size[1]} centre crop of the resized frame, got '
+                f'ground truth of {gt.shape[0]}x{gt.shape[1]}; use the test '
+                'pipeline of configs/_base_/datasets/nyu.py (PillowResize + '
+                'CenterCropDepth with crop_is_ori_shape=True)')
+        return gt
 
     def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
-        return self.clamp(self._centre(self._to_frame(pred, 'bilinear')))
+        if tuple(pred.shape) != tuple(gt_shape):
+            raise ValueError(
+                f'prediction {tuple(pred.shape)} and ground truth '
+                f'{tuple(gt_shape)} differ in size; the hu2019 protocol '
+                'compares them pixel for pixel')
+        return self.clamp(pred)
 
     def aggregate(self, per_image: Sequence[Dict[str, float]],
                   keys: Sequence[str]) -> Dict[str, float]:

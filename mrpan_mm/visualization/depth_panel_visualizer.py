@@ -16,6 +16,22 @@ def _depth_array(pixel_data: PixelData) -> np.ndarray:
     return pixel_data.data.detach().cpu().float().numpy()[0]
 
 
+def crop_to_evaluated_region(image: np.ndarray, metainfo: dict) -> np.ndarray:
+    """The part of ``image`` (the file as read) that the depth maps cover.
+
+    A test pipeline with ``CenterCropDepth`` evaluates a crop of the
+    resized frame (``crop_bbox`` in resized pixels, ``scale_factor`` =
+    (w_scale, h_scale) of the resize); that window, mapped back to the
+    file's pixels, is returned. Without ``crop_bbox``: ``image`` itself.
+    """
+    if 'crop_bbox' not in metainfo:
+        return image
+    w_scale, h_scale = metainfo.get('scale_factor', (1.0, 1.0))
+    x1, y1, x2, y2 = metainfo['crop_bbox']
+    return image[int(round(y1 / h_scale)):int(round(y2 / h_scale)),
+                 int(round(x1 / w_scale)):int(round(x2 / w_scale))]
+
+
 @VISUALIZERS.register_module()
 class DepthPanelVisualizer(Visualizer):
     """Draws RGB | ground truth | prediction | error-map panels.
@@ -25,7 +41,9 @@ class DepthPanelVisualizer(Visualizer):
     vis_backends=[dict(type='LocalVisBackend')])`` in the config,
     ``tools/test.py --show-dir DIR`` writes one panel per test image to
     ``DIR/vis_data/vis_image/<name>_<step>.png``. The panel layout is the
-    one of :func:`render_depth_panel`.
+    one of :func:`render_depth_panel`. When the test pipeline crops
+    (``crop_bbox`` in the sample's meta), the RGB shown is the cropped
+    window of the image, aligned with the depth maps.
 
     Args:
         name: Instance name (MMEngine visualizers are named singletons).
@@ -84,6 +102,7 @@ class DepthPanelVisualizer(Visualizer):
             draw_gt and 'gt_depth_map' in data_sample) else None
         pred = _depth_array(data_sample.pred_depth_map) if (
             draw_pred and 'pred_depth_map' in data_sample) else None
+        image = crop_to_evaluated_region(image, data_sample.metainfo)
         panel = render_depth_panel(image, pred, gt, self.depth_range,
                                    self.cmap, self.delta, self.band)
         self.set_image(panel)

@@ -5,56 +5,57 @@
 #   data/nyu/annotations/{train,test}/<scene>_<index>.png   uint16, mm
 # Check a converted copy with: python tools/check_dataset.py data/nyu
 #
-# Training augmentation: resize 640x480 -> 320x240, horizontal flip (p=0.5),
-# rotation in [-5, 5] degrees, crop 228x304 (HxW), colour jitter, channel
-# swap.  Notes on the choices:
-# * Every geometric step moves `gt_depth_map` with the image (it is in
-#   `seg_fields`) using NEAREST interpolation (mmseg's Resize, RandomRotate,
-#   RandomFlip, RandomCrop), so depth values are never blended with the
-#   invalid 0s: each output pixel is a measured value or 0.  Hu et al.
-#   resize depth bilinearly; nearest is the safe choice with holes.
-# * Rotation pads depth with 0 (= invalid, excluded by the loss), not with
-#   RandomRotate's default seg_pad_val of 255 (which would read 255 m).
-# * Crop: the paper says "cropping" to 304x228; Hu et al.'s loader crops the
-#   centre, we crop at random positions (RandomCrop), as in most follow-ups.
-# * Colour: Hu et al. jitter brightness, contrast and saturation by factors
-#   in [0.6, 1.4] (torchvision ColorJitter(0.4, 0.4, 0.4), no hue) after
-#   AlexNet PCA lighting noise.  PhotoMetricDistortion applies each step
-#   with p=0.5; its brightness is additive (+-32 of 255, about +-0.4 x the
-#   NYU mean intensity), its hue delta is 1 (the smallest it accepts).
-#   The PCA lighting noise is not reproduced.
-# * RandomChannelSwap: DenseDepth's colour-channel permutation with the
-#   probability its paper states (0.25; identity among the 6 orders).
+# Training and test pipelines are Hu et al.'s (WACV 2019, `loaddata.py`,
+# `nyu_transform.py`), which SARPN and MRPAN train and test with:
+#   train: Scale(240), RandomHorizontalFlip, RandomRotate(5),
+#          CenterCrop([304, 228], [152, 114]), ToTensor,
+#          Lighting(0.1, ImageNet PCA), ColorJitter(0.4, 0.4, 0.4),
+#          Normalize(ImageNet mean/std)
+#   test:  Scale(240), CenterCrop([304, 228], [304, 228]), ToTensor,
+#          Normalize
+# Scale and CenterCrop run Pillow as theirs (PillowResize, CenterCropDepth:
+# RGB bilinear with Pillow's antialiasing, depth nearest at pixel centres),
+# so that network input and test ground truth equal theirs pixel for pixel.
+# The training ground truth is the 114x152 (HxW) depth of the crop, which
+# the loss resizes to every scale of the pyramid (SARPN's `adjust_gt`).
+# Lighting and ColorJitter act on 0..255 BGR floats here; the data
+# preprocessor's mean/std are Hu's times 255 (see PCALighting).
+# One difference, kept on purpose (README, "Differences"): the rotation is
+# mmseg's RandomRotate (image bilinear, depth nearest, border depth 0 =
+# invalid, ignored by the loss) where Hu's uses scipy's order-2 spline for
+# both, which blends depth across holes and with the zero border.
 dataset_type = 'NYUDepthDataset'
 data_root = 'data/nyu'
 crop_size = (228, 304)  # (H, W) network input
+depth_size = (114, 152)  # (H, W) training ground truth, Hu's 152x114
 meta_keys = ('img_path', 'depth_map_path', 'ori_shape', 'img_shape',
              'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-             'depth_rescale_factor', 'category_id')
+             'depth_rescale_factor', 'category_id', 'crop_bbox')
 
 train_pipeline = [
     dict(type='LoadCheckedImage'),
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
-    dict(type='Resize', scale=(320, 240), keep_ratio=False),
+    dict(type='PillowResize', short_side=240),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(type='RandomRotate', prob=1.0, degree=5.0, pad_val=0, seg_pad_val=0),
-    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='CenterCropDepth', crop_size=crop_size, depth_size=depth_size),
+    dict(type='PCALighting', alphastd=0.1),
     dict(
-        type='PhotoMetricDistortion',
-        brightness_delta=32,
-        contrast_range=(0.6, 1.4),
-        saturation_range=(0.6, 1.4),
-        hue_delta=1),
-    dict(type='RandomChannelSwap', prob=0.25),
+        type='RandomOrderColorJitter',
+        brightness=0.4,
+        contrast=0.4,
+        saturation=0.4),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
-# Evaluation: the network sees the 320x240 frame; depth is loaded after the
-# resize so it stays at the full 640x480 on which metrics are computed (the
-# prediction is resized back to `ori_shape` by the segmentor).
+# Evaluation (Hu2019Protocol): the network sees the centre 228x304 of the
+# 240x320 frame and is evaluated against the same crop of the depth; the
+# crop becomes `ori_shape`, so the prediction is upsampled once (114x152 ->
+# 228x304, in the head) and not resampled again.
 test_pipeline = [
     dict(type='LoadCheckedImage'),
-    dict(type='Resize', scale=(320, 240), keep_ratio=False),
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
+    dict(type='PillowResize', short_side=240),
+    dict(type='CenterCropDepth', crop_size=crop_size, crop_is_ori_shape=True),
     dict(type='PackSegInputs', meta_keys=meta_keys),
 ]
 
@@ -83,5 +84,8 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-val_evaluator = dict(type='NYUDepthMetric', protocol='eigen')
+# Table I: Hu et al.'s protocol; depth-edge precision/recall/F1 (Hu's
+# thresholds 0.25, 0.5, 1 m) logged at every evaluation.
+val_evaluator = dict(
+    type='NYUDepthMetric', protocol='hu2019', boundary_metrics=True)
 test_evaluator = val_evaluator

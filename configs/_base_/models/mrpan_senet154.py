@@ -32,7 +32,12 @@ model = dict(
         use_gam=True,
         use_sam=True,
         sam_levels=(0, 1, 2, 3, 4),
-        sam_kv_stride=(2, 1, 1, 1, 1),
+        # The paper pools no keys/values: stride 1 everywhere (17328 tokens
+        # at the 114x152 level; docs/benchmarks.md section 4: 112 MiB for a
+        # batch-1 training step of that SAM with SDPA).  The option
+        # sam_kv_stride=(2, 1, 1, 1, 1) pools the finest level's keys and
+        # values 2x2 (4x fewer keys), cheaper on CPUs and small GPUs.
+        sam_kv_stride=1,
         norm_cfg=norm_cfg),
     decode_head=dict(
         type='MRPANHead',

@@ -1,5 +1,11 @@
 """NYU loading and augmentation transforms (registered in mmseg)."""
-from .loading import LoadCheckedDepth, LoadCheckedImage
-from .photometric import RandomChannelSwap
+from .geometric import CenterCropDepth, PillowResize
+from .loading import LoadBoundaryMap, LoadCheckedDepth, LoadCheckedImage
+from .photometric import (PCALighting, RandomChannelSwap,
+                          RandomOrderColorJitter)
 
-__all__ = ['LoadCheckedImage', 'LoadCheckedDepth', 'RandomChannelSwap']
+__all__ = [
+    'LoadCheckedImage', 'LoadCheckedDepth', 'LoadBoundaryMap', 'PillowResize',
+    'CenterCropDepth', 'PCALighting', 'RandomOrderColorJitter',
+    'RandomChannelSwap'
+]

@@ -9,7 +9,7 @@ from typing import Optional
 import cv2
 import mmcv
 import numpy as np
-from mmcv.transforms import LoadImageFromFile
+from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmseg.datasets.transforms import LoadDepthAnnotation
 from mmseg.registry import TRANSFORMS
 
@@ -120,3 +120,44 @@ class LoadCheckedDepth(LoadDepthAnnotation):
         return (f'{self.__class__.__name__}(to_float32={self.to_float32}, '
                 f'depth_rescale_factor={self.depth_rescale_factor}, '
                 f"expected_dtype='{self.expected_dtype}')")
+
+
+@TRANSFORMS.register_module()
+class LoadBoundaryMap(BaseTransform):
+    """Load a ground-truth depth-boundary map (e.g. iBims-1's edge maps).
+
+    The file is a PNG of the image's size, read as grayscale; non-zero
+    pixels are boundaries.  It is stored as ``gt_edge_map`` (uint8,
+    1 = boundary), the edge field mmseg's ``PackSegInputs`` packs and its
+    data preprocessor pads, and appended to ``seg_fields`` so that geometric
+    transforms move it with the image by nearest neighbour (as
+    ``Scale_iBims1`` of the reference ``nyu_transform.py`` resizes its
+    ``edges``).
+    :class:`~mrpan_mm.evaluation.NYUDepthMetric` reads it for ``dbe_acc`` /
+    ``dbe_comp`` (``boundary_key='gt_edge_map'``).
+
+    Raises :class:`NYUDataError` for a missing, empty, truncated or
+    undecodable file and a map whose size differs
+    from the original size of the image (``ori_shape``).
+
+    Required keys: ``boundary_map_path`` (set by ``NYUDepthDataset`` with
+    ``data_prefix['boundary_map_path']``), ``seg_fields``; ``ori_shape`` if
+    set.  Added keys: ``gt_edge_map`` (H x W, uint8 in {0, 1}).
+
+    Args:
+        backend_args: mmengine file backend arguments.
+    """
+
+    def __init__(self, backend_args: Optional[dict] = None) -> None:
+        self.backend_args = backend_args
+
+    def transform(self, results: dict) -> dict:
+        path = results['boundary_map_path']
+        edges = decode(path, read_bytes(path, self.backend_args),
+                       cv2.IMREAD_GRAYSCALE)
+        if 'ori_shape' in results:
+            check_same_size(path, edges.shape, results['img_path'],
+                            results['ori_shape'])
+        results['gt_edge_map'] = (edges > 0).astype(np.uint8)
+        results['seg_fields'].append('gt_edge_map')
+        return results
