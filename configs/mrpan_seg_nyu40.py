@@ -11,3 +11,4 @@ model = dict(
     decode_head=dict(num_classes=40))
 log_processor = dict(by_epoch=False)
 visualizer = dict(type='SegLocalVisualizer')
+tta_model = dict(type='SegTTAModel')  # the runtime's is for depth

@@ -15,4 +15,5 @@ install_checkpoint_io()
 
 from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
                visualization)
+from . import apis  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401

@@ -2,10 +2,12 @@ from .hooks import ChannelsLastHook
 from .launch import (add_common_args, config_from_args, enable_amp,
                      enable_visualization, load_config, setup_cpu_distributed)
 from .optim_wrapper import AnyDeviceAmpOptimWrapper
+from .prediction_writer import SaveDepthPredictionHook
+from .test_options import enable_save_pred, enable_test_amp, enable_tta
 
 __all__ = [
-    'AnyDeviceAmpOptimWrapper', 'ChannelsLastHook', 'add_common_args',
-    'config_from_args',
-    'enable_amp', 'enable_visualization', 'load_config',
+    'AnyDeviceAmpOptimWrapper', 'ChannelsLastHook', 'SaveDepthPredictionHook',
+    'add_common_args', 'config_from_args', 'enable_amp', 'enable_save_pred',
+    'enable_test_amp', 'enable_tta', 'enable_visualization', 'load_config',
     'setup_cpu_distributed'
 ]

@@ -1,5 +1,9 @@
 """NYU loading and augmentation transforms (registered in mmseg)."""
-from .loading import LoadCheckedDepth, LoadCheckedImage
+from .loading import (LoadCheckedDepth, LoadCheckedImage,
+                      LoadInferenceImage)
 from .photometric import RandomChannelSwap
 
-__all__ = ['LoadCheckedImage', 'LoadCheckedDepth', 'RandomChannelSwap']
+__all__ = [
+    'LoadCheckedImage', 'LoadCheckedDepth', 'LoadInferenceImage',
+    'RandomChannelSwap'
+]
