@@ -13,7 +13,6 @@ SENet-154 forward at 240x320 takes seconds on a CPU.
 import glob
 import os
 import os.path as osp
-import re
 import sys
 
 import cv2
@@ -30,7 +29,8 @@ from mrpan_mm.engine import enable_tta
 from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils.depth_io import depth_to_mm, read_depth_png
 from mrpan_mm.utils.point_cloud import PLY_VERTEX
-from tools_runner import REPO, data_root_options, run_tool
+from tools_runner import (REPO, data_root_options, logged_test_metrics,
+                          run_tool)
 
 sys.path.insert(0, osp.join(REPO, 'tools'))
 import eval_predictions  # noqa: E402
@@ -155,15 +155,6 @@ def test_api_mmseg_apis_and_infer_tool_agree(case, frames, tmp_path):
         assert len(body) == PLY_VERTEX.itemsize * int((metres > 0).sum())
 
 
-def logged_metrics(stdout: str) -> dict:
-    """The metrics of the ``Epoch(test)`` log line."""
-    line = [text for text in stdout.splitlines() if 'Epoch(test)' in text][-1]
-    return {
-        key: float(value)
-        for key, value in re.findall(r'(\w+): (-?[\d.]+(?:e-?\d+)?)', line)
-    }
-
-
 @pytest.mark.slow
 def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
     """``test.py --save-pred`` writes one 640x480 PNG per test image, and
@@ -185,7 +176,7 @@ def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False', *option_args(options)
     ])
-    online = logged_metrics(proc.stdout + proc.stderr)
+    online = logged_test_metrics(proc)
     names = sorted(os.listdir(preds))
     assert names == ['kitchen_00000.png', 'kitchen_00001.png']
     assert all(read_depth_png(str(preds / n)).shape == FRAME for n in names)
