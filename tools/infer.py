@@ -227,7 +227,8 @@ def run(args: argparse.Namespace) -> List[str]:
             for (name, image, _), depth in zip(batch, depths):
                 write(name, image, depth)
                 names.append(name)
-            progress.update(len(batch))
+            # inputs done so far, skipped ones included
+            progress.update(len(names) + len(skipped or []) - progress.n)
     if write.clipped:
         warnings.warn(f'depth beyond {MAX_PNG_DEPTH} m clipped in the PNGs '
                       f'of {len(write.clipped)} input(s), e.g. '

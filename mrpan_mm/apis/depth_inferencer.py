@@ -163,12 +163,13 @@ class DepthInferencer(BaseInferencer):
         """``model.test_step`` on a batch, optionally with flip averaging."""
         device = next(self.model.parameters()).device
         dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
-        flipped = dict(
-            inputs=[img.flip(-1) for img in inputs['inputs']],
-            data_samples=copy.deepcopy(inputs['data_samples']))
+        mirrored = None
         with torch.autocast(device.type, dtype=dtype, enabled=amp):
+            if flip_aug:
+                mirrored = self.model.test_step(
+                    dict(inputs=[img.flip(-1) for img in inputs['inputs']],
+                         data_samples=copy.deepcopy(inputs['data_samples'])))
             preds = self.model.test_step(inputs)
-            mirrored = self.model.test_step(flipped) if flip_aug else None
         for index, pred in enumerate(preds):
             depth = pred.pred_depth_map.data.float()
             if mirrored is not None:
