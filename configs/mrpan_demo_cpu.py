@@ -47,6 +47,16 @@ test_pipeline = [
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
     dict(type='PackSegInputs'),
 ]
+# tools/test.py --tta, as in _base_/datasets/nyu.py for this test_pipeline
+tta_pipeline = [
+    test_pipeline[0],
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+            dict(type='RandomFlip', prob=1.0, direction='horizontal')
+        ]] + [[step] for step in test_pipeline[1:]])
+]
 train_dataloader = dict(
     batch_size=16,
     num_workers=1,

@@ -11,6 +11,7 @@ model = dict(
     decode_head=dict(num_classes=150))
 log_processor = dict(by_epoch=False)
 visualizer = dict(type='SegLocalVisualizer')
+tta_model = dict(type='SegTTAModel')  # the runtime's is for depth
 # mmseg's schedule plus the reliability switches of our depth schedule
 # (README "Reliability and security").
 default_hooks = dict(

@@ -16,4 +16,5 @@ install_mmcv_ops_fallback()
 
 from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
                visualization)
+from . import apis  # noqa: E402,F401
 from .version import __version__  # noqa: E402,F401

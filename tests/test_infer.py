@@ -1,4 +1,6 @@
-"""tools/infer.py end to end with a tiny DepthEstimator."""
+"""Inference pieces checked on their own: pipeline derivation, depth files,
+point clouds, flip averaging, TTA merging and tools/infer.py's input
+handling (the shipped configs end to end are in test_depth_configs.py)."""
 import os.path as osp
 import sys
 
@@ -6,117 +8,150 @@ import cv2
 import numpy as np
 import pytest
 import torch
-import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.model import BaseModule
+from mmengine.config import Config
+from mmengine.structures import PixelData
 from mmseg.apis import init_model
-from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
 
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(__file__)), 'tools'))
+from mrpan_mm.apis import DepthInferencer, inference_pipeline
+from mrpan_mm.models.segmentors import DepthTTAModel
+from mrpan_mm.utils.depth_io import depth_to_mm, read_depth_png, \
+    write_depth_png
+from mrpan_mm.utils.point_cloud import PLY_VERTEX, write_ply
+from tools_runner import REPO
+
+sys.path.insert(0, osp.join(REPO, 'tools'))
 import infer  # noqa: E402
 
-CONFIG = """
-model = dict(
-    type='DepthEstimator',
-    data_preprocessor=dict(
-        type='SegDataPreProcessor', mean=[123.7, 116.3, 103.5],
-        std=[58.4, 57.1, 57.4], bgr_to_rgb=True, size_divisor=32,
-        seg_pad_val=0),
-    backbone=dict(type='ResNet', depth=18, stem_channels=8, base_channels=4,
-                  num_stages=2, strides=(1, 2), dilations=(1, 1),
-                  out_indices=(1, )),
-    decode_head=dict(type='InferTestDepthHead', in_channels=8),
-    test_cfg=dict(mode='whole'))
-test_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='Resize', scale=(64, 48), keep_ratio=False),
-    dict(type='LoadDepthAnnotation', depth_rescale_factor=1e-3),
-    dict(type='PackSegInputs'),
-]
-"""
+DEMO = osp.join(REPO, 'configs', 'mrpan_demo_cpu.py')
 
 
-@MODELS.register_module()
-class InferTestDepthHead(BaseModule):
-    """Test-only head: 1x1 conv + softplus on the last feature, metres."""
-    num_classes = out_channels = 1
-    align_corners = False
-
-    def __init__(self, in_channels: int):
-        super().__init__()
-        self.conv = nn.Conv2d(in_channels, 1, 1)
-
-    def predict(self, feats, batch_img_metas, test_cfg):
-        meta = batch_img_metas[0]
-        depth = F.softplus(self.conv(feats[-1])) + 0.5
-        return F.interpolate(depth,
-                             size=meta.get('pad_shape', meta['img_shape']),
-                             mode='bilinear')
+def test_inference_pipeline_keeps_loading_and_geometry_only():
+    pipeline = Config.fromfile(DEMO).test_pipeline
+    with_crop = list(pipeline[:2]) + [
+        dict(type='RandomCrop', crop_size=(8, 8)),
+        dict(type='LoadAnnotations')
+    ] + list(pipeline[2:])
+    steps = inference_pipeline(with_crop)
+    assert [s['type'] for s in steps] == [
+        'LoadInferenceImage', 'Resize', 'PackSegInputs'
+    ]
+    assert steps[0]['file_loader'] == dict(type='LoadCheckedImage')
+    with pytest.raises(ValueError, match='load the image once'):
+        inference_pipeline(pipeline[1:])
 
 
-@pytest.fixture
-def model_files(tmp_path):
-    config = tmp_path / 'tiny_depth.py'
-    config.write_text(CONFIG)
-    torch.manual_seed(0)
-    model = init_model(str(config), None, 'cpu')
-    with torch.no_grad():
-        model.decode_head.conv.bias.fill_(1.0)
-    checkpoint = tmp_path / 'tiny.pth'
-    torch.save({'state_dict': model.state_dict()}, checkpoint)
-    return str(config), str(checkpoint)
+def test_depth_png_round_trip_and_clipping(tmp_path):
+    depth = np.array([[0.0, 1.2344, 70.0], [np.nan, -1.0, 65.535]])
+    mm, clipped = depth_to_mm(depth)
+    assert mm.tolist() == [[0, 1234, 65535], [0, 0, 65535]]
+    assert clipped == 1
+    path = str(tmp_path / 'd.png')
+    assert write_depth_png(path, depth) == 1
+    assert np.array_equal(read_depth_png(path),
+                          (mm / 1000.0).astype(np.float32))
+    cv2.imwrite(str(tmp_path / 'rgb.png'), np.zeros((2, 3, 3), np.uint8))
+    with pytest.raises(ValueError, match='rgb.png: expected a single'):
+        read_depth_png(str(tmp_path / 'rgb.png'))
 
 
-def write_images(folder, sizes):
-    folder.mkdir()
+def test_point_cloud_matches_inverse_intrinsics(tmp_path):
     rng = np.random.default_rng(0)
-    for index, (height, width) in enumerate(sizes):
-        image = rng.integers(0, 255, (height, width, 3), dtype=np.uint8)
-        cv2.imwrite(str(folder / f'room_{index}.jpg'), image)
-    return folder
+    depth = rng.uniform(0.5, 5.0, (4, 6)).astype(np.float32)
+    depth[1, 2] = 0.0  # no depth: no point
+    rgb = rng.integers(0, 255, (4, 6, 3), dtype=np.uint8)
+    fx, fy, cx, cy = 5.0, 6.0, 2.5, 1.5
+    path = str(tmp_path / 'cloud.ply')
+    assert write_ply(path, depth, rgb, (fx, fy, cx, cy)) == 23
+    data = open(path, 'rb').read()
+    body = data[data.index(b'end_header\n') + len(b'end_header\n'):]
+    vertices = np.frombuffer(body, dtype=PLY_VERTEX)
+    inverse = np.linalg.inv([[fx, 0, cx], [0, fy, cy], [0, 0, 1]])
+    index = 0
+    for v in range(4):
+        for u in range(6):
+            if depth[v, u] == 0:
+                continue
+            expected = inverse @ np.array([u, v, 1.0]) * depth[v, u]
+            got = vertices[index]
+            assert np.allclose([got['x'], got['y'], got['z']], expected,
+                               rtol=1e-6)
+            assert (got['red'], got['green'], got['blue']) == tuple(rgb[v,
+                                                                        u])
+            index += 1
 
 
-def test_folder_of_mixed_sizes(tmp_path, model_files):
-    config, checkpoint = model_files
-    images = write_images(tmp_path / 'images', [(50, 70), (64, 80)])
+def test_tta_model_averages_depth():
+    copies = []
+    for value in (1.0, 3.0):
+        sample = SegDataSample()
+        sample.set_data(
+            dict(pred_depth_map=PixelData(data=torch.full((1, 2, 2),
+                                                          value))))
+        copies.append(sample)
+    module = torch.nn.Identity()
+    module.test_step = None  # BaseTTAModel only checks it exists
+    merged = DepthTTAModel(module=module).merge_preds([copies])
+    assert torch.equal(merged[0].pred_depth_map.data,
+                       torch.full((1, 2, 2), 2.0))
+
+
+@pytest.fixture(scope='module')
+def demo_checkpoint(tmp_path_factory):
+    """Random demo-config weights saved as a checkpoint."""
+    torch.manual_seed(0)
+    model = init_model(DEMO, None, 'cpu')
+    path = str(tmp_path_factory.mktemp('ckpt') / 'demo.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
+    return path
+
+
+def test_flip_aug_is_mean_of_prediction_and_mirrored_mirror(demo_checkpoint):
+    inferencer = DepthInferencer(DEMO, demo_checkpoint, 'cpu',
+                                 show_progress=False)
+    image = np.random.default_rng(1).integers(0, 255, (60, 90, 3),
+                                              dtype=np.uint8)
+    plain = inferencer(image)['predictions']
+    mirrored = inferencer(np.ascontiguousarray(image[:, ::-1]))['predictions']
+    both = inferencer(image, flip_aug=True)['predictions']
+    assert plain.shape == (60, 90)
+    np.testing.assert_allclose(both, (plain + mirrored[:, ::-1]) / 2,
+                               rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_infer_video_frames_and_bad_inputs(tmp_path, demo_checkpoint):
+    video = str(tmp_path / 'walk.avi')
+    writer = cv2.VideoWriter(video, cv2.VideoWriter_fourcc(*'MJPG'), 5,
+                             (64, 48))
+    for value in (40, 120, 200):
+        writer.write(np.full((48, 64, 3), value, np.uint8))
+    writer.release()
     out = tmp_path / 'out'
-    infer.main([
-        str(images), '--config', config, '--checkpoint', checkpoint, '--out',
-        str(out)
-    ])
-    model = infer.build_model(config, checkpoint, 'cpu')
-    for index, shape in enumerate([(50, 70), (64, 80)]):
-        depth = cv2.imread(str(out / f'room_{index}_depth.png'),
+    common = ['--config', DEMO, '--checkpoint', demo_checkpoint, '--out']
+    infer.main([video, *common, str(out), '--batch-size', '2'])
+    for frame in range(3):
+        depth = cv2.imread(str(out / f'walk_{frame:06d}_depth.png'),
                            cv2.IMREAD_UNCHANGED)
-        colour = cv2.imread(str(out / f'room_{index}_color.png'))
-        assert depth.dtype == np.uint16 and depth.shape == shape
-        assert colour.shape == shape + (3, )
-        image = cv2.imread(str(images / f'room_{index}.jpg'))
-        expected = infer.inference_model(model, image).pred_depth_map.data[0]
-        expected_mm = np.round(expected.numpy() * 1000).astype(np.uint16)
-        assert np.array_equal(depth, expected_mm)
-        assert depth.min() >= 500  # softplus + 0.5 m head
+        metres = np.load(out / f'walk_{frame:06d}_depth.npy')
+        assert depth.dtype == np.uint16 and depth.shape == (48, 64)
+        assert metres.dtype == np.float32
+        assert np.array_equal(depth, depth_to_mm(metres)[0])
+        colour = cv2.imread(str(out / f'walk_{frame:06d}_color.png'))
+        assert colour.shape == (48 + 20, 64, 3)
 
-
-def test_load_uses_checkpoint_weights(model_files):
-    config, checkpoint = model_files
-    model = infer.build_model(config, checkpoint, 'cpu')
-    assert float(model.decode_head.conv.bias) == 1.0
-
-
-def test_unreadable_image_names_file(tmp_path, model_files):
-    config, checkpoint = model_files
-    folder = write_images(tmp_path / 'images', [(40, 40)])
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    cv2.imwrite(str(folder / 'room.jpg'), np.zeros((30, 40, 3), np.uint8))
     (folder / 'broken.png').write_bytes(b'not a png')
     with pytest.raises(SystemExit, match='broken.png'):
-        infer.main([
-            str(folder), '--config', config, '--checkpoint', checkpoint,
-            '--out',
-            str(tmp_path / 'out')
-        ])
-    with pytest.raises(SystemExit, match='no such image or folder'):
-        infer.main([
-            str(tmp_path / 'missing'), '--config', config, '--checkpoint',
-            checkpoint, '--out',
-            str(tmp_path)
-        ])
+        infer.main([str(folder), *common, str(tmp_path / 'o1')])
+    names = infer.run(
+        infer.parse_args([str(folder), *common,
+                          str(tmp_path / 'o2'), '--skip-bad']))
+    assert names == ['room']
+    with pytest.raises(SystemExit, match='no such image, video or folder'):
+        infer.main([str(tmp_path / 'missing'), *common, str(tmp_path)])
+    with pytest.raises(SystemExit, match='--ply needs all of'):
+        infer.main([str(folder / 'room.jpg'), *common,
+                    str(tmp_path / 'o3'), '--ply', '--fx', '500'])

@@ -160,9 +160,14 @@ def test_bad_config_and_input_raise():
     pred, gt = random_pair(np.random.default_rng(5), (60, 80))
     with pytest.raises(ValueError, match='480x640'):
         metric.process({}, [sample(pred, gt, 'small.png')])
-    with pytest.raises(KeyError, match="nogt.png: .*'gt_depth_map'"):
-        metric.process(
-            {}, [dict(img_path='nogt.png', pred_depth_map=dict(data=pred))])
+    no_gt = dict(img_path='nogt.png', pred_depth_map=dict(data=pred))
+    with pytest.raises(ValueError,
+                       match='nogt.png: no ground-truth depth.*format_only'):
+        metric.process({}, [no_gt])
+    format_only = METRICS.build(dict(type='NYUDepthMetric',
+                                     format_only=True))
+    format_only.process({}, [no_gt])
+    assert format_only.compute_metrics(format_only.results) == {}
     with pytest.raises(ValueError, match='no evaluated image'):
         metric.compute_metrics([dict(img_path='x', valid_pixels=0)])
 

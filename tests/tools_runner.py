@@ -1,6 +1,7 @@
 """Run the project's command-line tools in subprocesses for tests."""
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 from typing import List, Sequence
@@ -40,3 +41,14 @@ def run_tool(tool: str, args: Sequence[str], timeout: float = 300
             f'{tool} {" ".join(args)} exited {proc.returncode}:\n'
             f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}')
     return proc
+
+
+def logged_test_metrics(proc: subprocess.CompletedProcess) -> dict:
+    """The metrics of the last ``Epoch(test)`` log line of a tool run."""
+    lines = [line for line in (proc.stdout + proc.stderr).splitlines()
+             if 'Epoch(test)' in line]
+    return {
+        key: float(value)
+        for key, value in re.findall(r'(\w+): (-?[\d.]+(?:e-?\d+)?)',
+                                     lines[-1])
+    }

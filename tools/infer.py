@@ -1,53 +1,85 @@
-"""Predict depth for one image or a folder of images.
+"""Predict depth for an image, a folder of images or a video.
 
-    python tools/infer.py IMG_OR_DIR --config C --checkpoint K --out DIR \
-        [--device cpu]
+    python tools/infer.py INPUT --config C --checkpoint K --out DIR \
+        [--device cpu] [--batch-size N] [--flip-aug] [--amp] [--ply \
+        [--fx FX --fy FY --cx CX --cy CY]] [--skip-bad] [--cfg-options ...]
 
-For every image ``<stem>.<ext>`` it writes ``<stem>_depth.png`` (uint16,
-millimetres, 0 = none) and ``<stem>_color.png`` (colour-mapped depth, range
-of that image's prediction) at the image's own size.
+INPUT is an image, a folder (its images, sorted by name) or a video file
+(every frame, named ``<video stem>_<frame:06d>``).  For every input
+``<name>`` it writes, at the input's own size:
+
+* ``<name>_depth.png``: uint16, millimetres, 0 = none; depth beyond
+  65.535 m is clipped (one warning for the whole run);
+* ``<name>_depth.npy``: float32 metres, unclipped;
+* ``<name>_color.png``: the colour-mapped depth with its range (metres)
+  written in a colour bar below it;
+* ``<name>.ply`` with ``--ply``: the coloured point cloud (metres, camera
+  frame: x right, y down, z forward) of every pixel with depth.
+
+The intrinsics are ``--fx --fy --cx --cy`` in pixels of the input.  Without
+them a config whose test set is NYU Depth v2 (``NYUDepthDataset``, the demo
+included: its rooms are rendered with the same camera) uses the Kinect
+colour camera's (fx 518.8579, fy 519.4696, cx 325.5824, cy 253.7362 at
+640x480), scaled to each input's size.  An input that cannot be read stops
+the run with its name, or with ``--skip-bad`` is skipped and listed at the
+end.
 """
 import argparse
 import os
 import os.path as osp
-from typing import List
+import sys
+import warnings
+from typing import Iterator, List, Optional, Tuple
 
 import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
-
 import cv2
 import numpy as np
-from mmengine.config import Config
-from mmengine.runner import load_checkpoint
-from mmseg.apis import inference_model, init_model
+from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
-from mrpan_mm.utils import CheckpointFileError, use_safe_checkpoint_loader
-from mrpan_mm.visualization import colorize_depth
+from mrpan_mm.apis import DepthInferencer
+from mrpan_mm.demo.camera import scaled_intrinsics
+from mrpan_mm.utils import CheckpointFileError
+from mrpan_mm.utils.depth_io import MAX_PNG_DEPTH, write_depth_png
+from mrpan_mm.utils.point_cloud import write_ply
+from mrpan_mm.visualization import render_depth_colormap
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
-MAX_DEPTH_MM = np.iinfo(np.uint16).max
+VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg')
+NYU_DATASETS = ('NYUDepthDataset', 'NYUDataset')
+Frame = Tuple[str, Optional[np.ndarray], str]  # name, BGR image, problem
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Monocular depth inference with an mmseg DepthEstimator')
-    parser.add_argument('input', help='an image file or a folder of images')
+    parser.add_argument('input', help='an image, a folder of images or a '
+                        'video file')
     parser.add_argument('--config', required=True, help='model config file')
     parser.add_argument('--checkpoint', required=True, help='checkpoint file')
     parser.add_argument('--out', required=True, help='output folder')
     parser.add_argument('--device', default='cpu', help='e.g. cpu, cuda:0')
-    parser.add_argument('--cmap',
-                        default='magma_r',
+    parser.add_argument('--batch-size', type=int, default=1)
+    parser.add_argument('--flip-aug', action='store_true',
+                        help='average with the mirrored prediction')
+    parser.add_argument('--amp', action='store_true',
+                        help='autocast: bf16 on the CPU, fp16 on CUDA')
+    parser.add_argument('--ply', action='store_true',
+                        help='also write a coloured point cloud per input')
+    for name in ('fx', 'fy', 'cx', 'cy'):
+        parser.add_argument(f'--{name}', type=float,
+                            help='intrinsics of the input, pixels')
+    parser.add_argument('--skip-bad', action='store_true',
+                        help='skip unreadable inputs, list them at the end')
+    parser.add_argument('--cmap', default='magma_r',
                         help='matplotlib colour map')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries')
     return parser.parse_args(argv)
 
 
 def list_images(path: str) -> List[str]:
-    """The image itself, or the sorted image files directly in a folder."""
-    if osp.isfile(path):
-        return [path]
-    if not osp.isdir(path):
-        raise FileNotFoundError(f'no such image or folder: {path}')
+    """The sorted image files directly in a folder."""
     images = sorted(
         osp.join(path, name) for name in os.listdir(path)
         if name.lower().endswith(IMAGE_EXTENSIONS))
@@ -57,60 +89,157 @@ def list_images(path: str) -> List[str]:
     return images
 
 
-def read_image(path: str) -> np.ndarray:
-    """BGR uint8 image (H, W, 3); ValueError naming the file if unreadable."""
+def read_image(path: str) -> Frame:
+    """(stem, BGR image or None, problem) of an image file."""
+    name = osp.splitext(osp.basename(path))[0]
     image = cv2.imread(path, cv2.IMREAD_COLOR)
     if image is None:
-        raise ValueError(f'cannot read image {path}: missing, corrupt or not '
-                         'an image format OpenCV decodes')
-    return image
+        return name, None, (f'cannot read image {path}: missing, corrupt or '
+                            'not an image format OpenCV decodes')
+    return name, image, ''
 
 
-def build_model(config: str, checkpoint: str, device: str):
-    """Model in eval mode with weights from ``checkpoint``.
+def read_video(path: str) -> Iterator[Frame]:
+    """(``<stem>_<frame:06d>``, BGR frame, '') for every frame of a video."""
+    capture = cv2.VideoCapture(path)
+    if not capture.isOpened():
+        yield osp.basename(path), None, f'cannot open video {path}'
+        return
+    stem, index = osp.splitext(osp.basename(path))[0], 0
+    try:
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            yield f'{stem}_{index:06d}', frame, ''
+            index += 1
+    finally:
+        capture.release()
+    if index == 0:
+        yield osp.basename(path), None, f'no frame decoded from video {path}'
 
-    ``mmseg.apis.init_model`` requires ``meta`` in the checkpoint; the
-    weights are loaded here instead, so a bare ``{'state_dict': ...}``
-    works too. Annotation loaders are dropped from the test pipeline that
-    ``inference_model`` runs (it only removes ``LoadAnnotations``).  The
-    file is read without running code from it and must match the model
-    (README, "Reliability and security").
-    """
-    cfg = Config.fromfile(config)
-    cfg.test_pipeline = [
-        step for step in cfg.test_pipeline if 'Annotation' not in step['type']
-    ]
-    model = init_model(cfg, checkpoint=None, device=device)
-    use_safe_checkpoint_loader()
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
-    return model.to(device)
+
+def read_inputs(path: str) -> Iterator[Frame]:
+    """Every input frame of an image, a folder or a video."""
+    if osp.isdir(path):
+        for image in list_images(path):
+            yield read_image(image)
+    elif not osp.isfile(path):
+        raise FileNotFoundError(f'no such image, video or folder: {path}')
+    elif path.lower().endswith(VIDEO_EXTENSIONS):
+        yield from read_video(path)
+    else:
+        yield read_image(path)
 
 
-def save_depth(depth: np.ndarray, stem: str, out_dir: str, cmap: str) -> None:
-    """Write ``<stem>_depth.png`` (uint16 mm) and ``<stem>_color.png``."""
-    depth_mm = np.clip(np.round(depth * 1000.0), 0, MAX_DEPTH_MM)
-    cv2.imwrite(osp.join(out_dir, f'{stem}_depth.png'),
-                depth_mm.astype(np.uint16))
-    low, high = float(depth.min()), float(depth.max())
-    colour = colorize_depth(depth, low, high if high > low else low + 1.0,
-                            cmap)
-    cv2.imwrite(osp.join(out_dir, f'{stem}_color.png'), colour[..., ::-1])
+def count_inputs(path: str) -> Optional[int]:
+    """Number of frames to expect (None if a video does not say)."""
+    if osp.isdir(path):
+        return len(list_images(path))
+    if path.lower().endswith(VIDEO_EXTENSIONS):
+        capture = cv2.VideoCapture(path)
+        frames = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
+        capture.release()
+        return frames if frames > 0 else None
+    return 1
+
+
+def default_intrinsics(cfg: Config) -> bool:
+    """Whether the config's test set is NYU (Kinect intrinsics apply)."""
+    return cfg.test_dataloader.dataset.get('type') in NYU_DATASETS
+
+
+def intrinsics_for(args: argparse.Namespace, nyu: bool,
+                   shape: Tuple[int, int]) -> Tuple[float, ...]:
+    """(fx, fy, cx, cy) for an input of ``shape`` (H, W), pixels."""
+    given = (args.fx, args.fy, args.cx, args.cy)
+    if all(value is not None for value in given):
+        return given
+    if any(value is not None for value in given) or not nyu:
+        raise ValueError('--ply needs all of --fx --fy --cx --cy (pixels '
+                         'of the input) for a config whose test set is not '
+                         'NYU Depth v2')
+    return scaled_intrinsics(*shape)
+
+
+class OutputWriter:
+    """Writes every output file of one input; counts clipped PNGs."""
+
+    def __init__(self, args: argparse.Namespace, nyu: bool) -> None:
+        self.args, self.nyu = args, nyu
+        self.clipped: List[str] = []
+        os.makedirs(args.out, exist_ok=True)
+
+    def __call__(self, name: str, image: np.ndarray,
+                 depth: np.ndarray) -> None:
+        path = osp.join(self.args.out, name)
+        np.save(path + '_depth.npy', depth)
+        if write_depth_png(path + '_depth.png', depth):
+            self.clipped.append(name)
+        colour = render_depth_colormap(depth, cmap=self.args.cmap)
+        cv2.imwrite(path + '_color.png', colour[..., ::-1])
+        if self.args.ply:
+            write_ply(path + '.ply', depth, image[..., ::-1],
+                      intrinsics_for(self.args, self.nyu, depth.shape))
+
+
+def batches(frames: Iterator[Frame], size: int,
+            skipped: Optional[List[str]]) -> Iterator[List[Frame]]:
+    """Readable frames in lists of ``size``; unreadable ones go to
+    ``skipped`` if that is a list, else stop the run."""
+    batch: List[Frame] = []
+    for frame in frames:
+        if frame[1] is None:
+            if skipped is None:
+                raise ValueError(frame[2])
+            skipped.append(frame[2])
+            continue
+        batch.append(frame)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def run(args: argparse.Namespace) -> List[str]:
-    """Predict and save every input image; returns the input paths."""
-    images = list_images(args.input)
-    model = build_model(args.config, args.checkpoint, args.device)
-    os.makedirs(args.out, exist_ok=True)
-    for path in tqdm(images,
-                     desc='depth',
-                     unit='img',
-                     disable=len(images) == 1):
-        result = inference_model(model, read_image(path))
-        depth = result.pred_depth_map.data[0].float().cpu().numpy()
-        save_depth(depth,
-                   osp.splitext(osp.basename(path))[0], args.out, args.cmap)
-    return images
+    """Predict and save every input; returns the output names."""
+    if args.batch_size < 1:
+        raise ValueError(f'--batch-size must be >= 1, got {args.batch_size}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    total = count_inputs(args.input)
+    inferencer = DepthInferencer(cfg, args.checkpoint, args.device,
+                                 show_progress=False)
+    write = OutputWriter(args, default_intrinsics(cfg))
+    skipped = [] if args.skip_bad else None
+    names: List[str] = []
+    with tqdm(total=total, desc='depth', unit='img',
+              disable=total == 1) as progress:
+        for batch in batches(read_inputs(args.input), args.batch_size,
+                             skipped):
+            images = [image for _, image, _ in batch]
+            depths = inferencer(images, batch_size=len(images),
+                                flip_aug=args.flip_aug,
+                                amp=args.amp)['predictions']
+            if len(images) == 1:
+                depths = [depths]
+            for (name, image, _), depth in zip(batch, depths):
+                write(name, image, depth)
+                names.append(name)
+            # inputs done so far, skipped ones included
+            progress.update(len(names) + len(skipped or []) - progress.n)
+    if write.clipped:
+        warnings.warn(f'depth beyond {MAX_PNG_DEPTH} m clipped in the PNGs '
+                      f'of {len(write.clipped)} input(s), e.g. '
+                      f'{write.clipped[0]} (the .npy files keep it)')
+    if skipped:
+        print(f'infer.py: skipped {len(skipped)} unreadable input(s):',
+              *skipped, sep='\n  ', file=sys.stderr)
+    if not names:
+        raise ValueError(f'no readable input in {args.input}')
+    return names
 
 
 def main(argv=None) -> None:

@@ -3,6 +3,11 @@
 Same arguments as MMSegmentation 1.x's ``tools/test.py``.  The evaluator
 logs a Table-I-style table; ``--out DIR`` also writes per-image metrics and
 ``--show-dir DIR`` writes RGB | ground truth | prediction | error panels.
+``--save-pred DIR`` writes every prediction as ``DIR/<image stem>.png``
+(uint16 mm; scored offline by ``tools/eval_predictions.py``); with
+``--format-only`` the test images need no depth files and nothing is
+scored.  ``--amp``: bf16 autocast on the CPU, fp16 on CUDA.  ``--tta``:
+the config's ``tta_pipeline`` (flips) merged by ``DepthTTAModel``.
 
     python tools/test.py configs/mrpan_nyu.py work_dirs/mrpan/iter_1000.pth
 """
@@ -13,6 +18,7 @@ import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
 from mmengine.runner import Runner
 
 from mrpan_mm.engine import (add_common_args, config_from_args,
+                             enable_save_pred, enable_test_amp, enable_tta,
                              enable_visualization, setup_cpu_distributed)
 
 
@@ -31,6 +37,14 @@ def parse_args():
         '--wait-time', type=float, default=2, help='seconds per shown panel')
     parser.add_argument(
         '--tta', action='store_true', help='test-time augmentation')
+    parser.add_argument(
+        '--save-pred', help='folder for the predictions (uint16 mm PNGs)')
+    parser.add_argument(
+        '--format-only', action='store_true',
+        help='with --save-pred: test images without depth, no metrics')
+    parser.add_argument(
+        '--amp', action='store_true',
+        help='autocast: bf16 on the CPU, fp16 on CUDA')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -42,9 +56,10 @@ def main():
     if args.show or args.show_dir:
         enable_visualization(cfg, args.show, args.show_dir, args.wait_time)
     if args.tta:
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
-        cfg.tta_model.module = cfg.model
-        cfg.model = cfg.tta_model
+        enable_tta(cfg)
+    if args.amp:
+        enable_test_amp(cfg)
+    enable_save_pred(cfg, args.save_pred, args.format_only)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
     setup_cpu_distributed(cfg)

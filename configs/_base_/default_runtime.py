@@ -14,4 +14,5 @@ log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
-tta_model = dict(type='SegTTAModel')
+# tools/test.py --tta: mean of the depth maps of tta_pipeline's copies
+tta_model = dict(type='DepthTTAModel')

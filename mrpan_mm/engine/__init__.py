@@ -4,11 +4,14 @@ from .hooks import (ChannelsLastHook, CheckpointMismatchError,
 from .launch import (add_common_args, config_from_args, enable_amp,
                      enable_visualization, load_config, setup_cpu_distributed)
 from .optim_wrapper import AnyDeviceAmpOptimWrapper
+from .prediction_writer import SaveDepthPredictionHook
+from .test_options import enable_save_pred, enable_test_amp, enable_tta
 
 __all__ = [
     'AnyDeviceAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointMismatchError',
     'NonFiniteLossError', 'NonFiniteLossHook', 'SafeCheckpointLoadHook',
-    'add_common_args', 'checkpoint_mismatch', 'config_from_args',
-    'enable_amp', 'enable_visualization', 'load_config',
+    'SaveDepthPredictionHook', 'add_common_args', 'checkpoint_mismatch',
+    'config_from_args', 'enable_amp', 'enable_save_pred', 'enable_test_amp',
+    'enable_tta', 'enable_visualization', 'load_config',
     'setup_cpu_distributed'
 ]

@@ -82,6 +82,9 @@ class NYUDepthMetric(DepthMetric):
         dbe_max_dist: Truncation distance (pixels) of the boundary errors.
         output_dir: If set, per-image metrics are written to
             ``<output_dir>/per_image_metrics.csv`` and ``.json``.
+        format_only: Score nothing and return no metrics: for test images
+            without ground truth whose predictions are only saved (mmseg's
+            ``format_only``; ``tools/test.py --save-pred DIR --format-only``).
         collect_device: Device used to gather results across ranks.
         prefix: Prefix of the metric names in the logs.
     """
@@ -93,6 +96,7 @@ class NYUDepthMetric(DepthMetric):
                  boundary_key: str = 'gt_edge_map',
                  dbe_max_dist: float = 10.0,
                  output_dir: Optional[str] = None,
+                 format_only: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         self.protocol = build_protocol(protocol)
@@ -105,15 +109,25 @@ class NYUDepthMetric(DepthMetric):
         self.edge_thresholds = tuple(edge_thresholds)
         self.boundary_key = boundary_key
         self.dbe_max_dist = dbe_max_dist
+        self.format_only = format_only
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         """Compute and store the per-image metrics of a batch."""
         for sample in data_samples:
+            if self.format_only:
+                self.results.append(dict(img_path=sample.get('img_path')))
+                continue
             self.results.append(self.evaluate_sample(sample))
 
     def evaluate_sample(self, sample: dict) -> Dict[str, Union[str, float]]:
         """Per-image metrics of one data sample (see the class docstring)."""
         img_path = sample.get('img_path') or f'<sample {len(self.results)}>'
+        if 'gt_depth_map' not in sample:
+            raise ValueError(
+                f'{img_path}: no ground-truth depth (the test dataset names '
+                'no depth folder); to only save predictions, set '
+                'format_only=True (tools/test.py --save-pred DIR '
+                '--format-only)')
         gt_full = _depth_plane(sample, 'gt_depth_map', img_path)
         gt = self.protocol.gt_region(gt_full)
         pred = self.protocol.pred_region(
@@ -160,7 +174,12 @@ class NYUDepthMetric(DepthMetric):
 
         Logs a table with the columns of MRPAN's Table I and one with the
         remaining metrics; writes the per-image metrics if ``output_dir``.
+        With ``format_only`` it returns no metrics.
         """
+        if self.format_only:
+            print_log(f'format_only: {len(results)} predictions not scored',
+                      logger='current')
+            return {}
         scored = [rec for rec in results if rec['valid_pixels']]
         if not scored:
             raise ValueError('no evaluated image has valid ground-truth '

@@ -1,1 +1,2 @@
-from . import backbones, decode_heads, losses, necks  # noqa: F401
+from . import (backbones, decode_heads, losses, necks,  # noqa: F401
+               segmentors)

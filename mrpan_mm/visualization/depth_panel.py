@@ -169,6 +169,28 @@ def render_depth_panel(image: np.ndarray,
     return np.concatenate(columns, axis=1)
 
 
+def render_depth_colormap(depth: np.ndarray,
+                          depth_range: Optional[Tuple[float, float]] = None,
+                          cmap: str = 'magma_r',
+                          band: int = 20) -> np.ndarray:
+    """Colour-mapped depth with its range written in a colour bar below.
+
+    Args:
+        depth: Depth (H, W), metres; <= 0 or NaN is drawn black.
+        depth_range: (vmin, vmax) in metres; default: the valid range.
+        cmap: Matplotlib colour map name.
+        band: Height in pixels of the colour bar.
+
+    Returns:
+        RGB uint8 array (H + band, W, 3).
+    """
+    vmin, vmax = depth_range or _auto_range(depth, None)
+    return np.concatenate([
+        colorize_depth(depth, vmin, vmax, cmap),
+        _colour_bar(depth.shape[1], band, vmin, vmax, cmap)
+    ])
+
+
 def _auto_range(pred: Optional[np.ndarray],
                 gt: Optional[np.ndarray]) -> Tuple[float, float]:
     """(min, max) of the valid ground truth, else of the prediction."""

@@ -89,3 +89,19 @@ test_dataloader = val_dataloader
 val_evaluator = dict(
     type='NYUDepthMetric', protocol='hu2019', boundary_metrics=True)
 test_evaluator = val_evaluator
+
+# Test-time augmentation (tools/test.py --tta): each test image and its
+# mirror image go through the test pipeline's steps; the flip comes right
+# after image loading, so the ground truth is never flipped.  DepthTTAModel
+# (default_runtime.py) averages the two predictions, the mirrored one
+# flipped back by DepthEstimator.  A config that redefines test_pipeline
+# must restate this block (configs/mrpan_demo_cpu.py).
+tta_pipeline = [
+    test_pipeline[0],
+    dict(
+        type='TestTimeAug',
+        transforms=[[
+            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
+            dict(type='RandomFlip', prob=1.0, direction='horizontal')
+        ]] + [[step] for step in test_pipeline[1:]])
+]

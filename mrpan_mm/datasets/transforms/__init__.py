@@ -1,11 +1,13 @@
 """NYU loading and augmentation transforms (registered in mmseg)."""
 from .geometric import CenterCropDepth, PillowResize
-from .loading import LoadBoundaryMap, LoadCheckedDepth, LoadCheckedImage
+from .loading import (LoadBoundaryMap, LoadCheckedDepth, LoadCheckedImage,
+                      LoadInferenceImage)
 from .photometric import (PCALighting, RandomChannelSwap,
                           RandomOrderColorJitter)
 
 __all__ = [
-    'LoadCheckedImage', 'LoadCheckedDepth', 'LoadBoundaryMap', 'PillowResize',
-    'CenterCropDepth', 'PCALighting', 'RandomOrderColorJitter',
+    'LoadCheckedImage', 'LoadCheckedDepth', 'LoadInferenceImage',
+    'LoadBoundaryMap', 'PillowResize', 'CenterCropDepth', 'PCALighting',
+    'RandomOrderColorJitter',
     'RandomChannelSwap'
 ]

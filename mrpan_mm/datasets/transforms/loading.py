@@ -3,6 +3,8 @@
 They replace mmcv's ``LoadImageFromFile`` and mmseg's ``LoadDepthAnnotation``
 in NYU pipelines; the outputs are the same.  Every problem raises
 :class:`~mrpan_mm.datasets.integrity.NYUDataError` naming the file.
+``LoadInferenceImage`` is mmseg's ``InferencerLoader`` with such a checked
+file loader.
 """
 from typing import Optional
 
@@ -11,6 +13,7 @@ import mmcv
 import numpy as np
 from mmcv.transforms import BaseTransform, LoadImageFromFile
 from mmseg.datasets.transforms import LoadDepthAnnotation
+from mmseg.datasets.transforms.loading import InferencerLoader
 from mmseg.registry import TRANSFORMS
 
 from ..integrity import (UNDECODABLE_FILE, NYUDataError, check_complete,
@@ -76,7 +79,14 @@ class LoadCheckedDepth(LoadDepthAnnotation):
     a map without any valid (non-zero) pixel, and a map whose size differs
     from the original size of the image loaded before it (``ori_shape``).
 
-    Required keys: ``depth_map_path``, ``seg_fields``; ``ori_shape`` if set.
+    A sample without ``depth_map_path`` has no ground truth (a dataset whose
+    ``data_prefix`` names no depth folder, or an image given for inference,
+    e.g. to ``mmseg.apis.inference_model``) and passes through unchanged;
+    the evaluator then refuses it unless it only saves predictions
+    (``NYUDepthMetric(format_only=True)``).
+
+    Required keys: ``seg_fields``; ``ori_shape`` if set.  Optional key:
+    ``depth_map_path``.
     Added keys: ``gt_depth_map`` (H x W, float32 metres with the default
     factor; 0 = no measurement), ``depth_rescale_factor``; ``gt_depth_map``
     is appended to ``seg_fields`` so that mmseg's geometric transforms move
@@ -102,6 +112,8 @@ class LoadCheckedDepth(LoadDepthAnnotation):
         self.expected_dtype = np.dtype(expected_dtype).name
 
     def transform(self, results: dict) -> dict:
+        if 'depth_map_path' not in results:
+            return results
         path = results['depth_map_path']
         depth = decode(path, read_bytes(path, self.backend_args),
                        cv2.IMREAD_UNCHANGED)
@@ -161,3 +173,23 @@ class LoadBoundaryMap(BaseTransform):
         results['gt_edge_map'] = (edges > 0).astype(np.uint8)
         results['seg_fields'].append('gt_edge_map')
         return results
+
+
+@TRANSFORMS.register_module()
+class LoadInferenceImage(InferencerLoader):
+    """mmseg's ``InferencerLoader`` reading files with a config's own loader.
+
+    Takes an image path, a BGR ``uint8`` array (H x W x 3) or a dict with
+    ``img_path`` or ``img``, as mmseg's inferencers do; a path is read by
+    ``file_loader`` (e.g. ``LoadCheckedImage``, so that a broken file is
+    named), an array by mmcv's ``LoadImageFromNDArray`` (``img_path`` None).
+    ``DepthInferencer`` puts it in place of the test pipeline's loader.
+
+    Args:
+        file_loader: Config of the transform that reads a path.
+        **kwargs: ``LoadImageFromNDArray`` arguments (e.g. ``to_float32``).
+    """
+
+    def __init__(self, file_loader: dict, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.from_file = TRANSFORMS.build(file_loader)

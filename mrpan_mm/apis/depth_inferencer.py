@@ -1,0 +1,246 @@
+"""Depth from images with any MRPAN config: an MMEngine inferencer."""
+import copy
+import os.path as osp
+import warnings
+from typing import List, Optional, Sequence, Union
+
+import mmcv
+import mmengine
+import numpy as np
+import torch
+from mmcv.transforms import Compose
+from mmcv.transforms import LoadAnnotations as MMCVLoadAnnotations
+from mmcv.transforms import LoadImageFromFile
+from mmengine.infer.infer import BaseInferencer, ModelType
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
+from mmseg.datasets.transforms import LoadDepthAnnotation
+from mmseg.registry import TRANSFORMS
+from mmseg.structures import SegDataSample
+
+from ..utils.checkpoint_io import use_safe_checkpoint_loader
+from ..utils.depth_io import MAX_PNG_DEPTH, write_depth_png
+from ..visualization import render_depth_colormap
+
+InputType = Union[str, np.ndarray]
+InputsType = Union[InputType, Sequence[InputType]]
+
+
+def inference_pipeline(test_pipeline: Sequence[dict]) -> List[dict]:
+    """The steps of a test pipeline that apply to an image without labels.
+
+    * The image loader (any ``LoadImageFromFile`` subclass, e.g.
+      ``LoadCheckedImage``) becomes ``LoadInferenceImage``, which takes a
+      path (read by that loader) or an array, as mmseg's inferencer does.
+    * Label loaders (subclasses of mmcv's ``LoadAnnotations`` or mmseg's
+      ``LoadDepthAnnotation``, e.g. ``LoadCheckedDepth``) are dropped.
+    * Crops (any transform whose class name contains ``Crop``) are dropped:
+      an evaluation crop selects the region that is scored, but inference
+      must predict the whole image.
+    * Everything else (``Resize``, ``PackSegInputs``, ...) is kept.
+
+    Raises:
+        ValueError: The pipeline has no image loader, or more than one.
+    """
+    steps, loaders = [], 0
+    for step in copy.deepcopy(list(test_pipeline)):
+        transform = TRANSFORMS.get(step['type'])
+        if transform is None:
+            raise KeyError(f'transform {step["type"]!r} is not registered')
+        if issubclass(transform, LoadImageFromFile):
+            loaders += 1
+            kwargs = {k: v for k, v in step.items() if k != 'type'}
+            steps.append(
+                dict(type='LoadInferenceImage', file_loader=step, **kwargs))
+        elif not (issubclass(transform,
+                             (MMCVLoadAnnotations, LoadDepthAnnotation))
+                  or 'Crop' in transform.__name__):
+            steps.append(step)
+    if loaders != 1:
+        raise ValueError('the test pipeline must load the image once '
+                         f'(a LoadImageFromFile subclass); found {loaders} '
+                         f'loaders in {[s["type"] for s in test_pipeline]}')
+    return steps
+
+
+class DepthInferencer(BaseInferencer):
+    """Predict depth in metres for images, with any depth config.
+
+    Built on MMEngine's ``BaseInferencer`` like mmseg's ``MMSegInferencer``:
+    inputs are a path, a folder, a BGR ``uint8`` array (H x W x 3) or a list
+    of these; ``batch_size`` and a progress bar are handled by the base
+    class.  The pipeline is the config's test pipeline with image loading
+    and geometry only (see :func:`inference_pipeline`: no label loaders, no
+    crop), so each prediction covers the whole input and is returned at the
+    input's own size (``DepthEstimator`` resizes it to ``ori_shape``).  A
+    config that runs its model channels-last (``ChannelsLastHook``) does so
+    here too.
+
+    Example::
+
+        inferencer = DepthInferencer('configs/mrpan_nyu.py', 'K.pth', 'cpu')
+        depth = inferencer('room.jpg')['predictions']  # (H, W) float32, m
+
+    Call arguments besides ``inputs``, ``batch_size`` and
+    ``return_datasamples``:
+
+    * ``flip_aug``: average the prediction of the image and of its mirror
+      image, mirrored back: (f(x) + flip(f(flip(x)))) / 2.
+    * ``amp``: autocast (bf16 on the CPU, fp16 on CUDA).
+    * ``pred_out_dir``: write ``<name>_depth.png`` (uint16 millimetres,
+      0 = none, clipped at 65.535 m with a warning) and ``<name>_depth.npy``
+      (float32 metres); ``<name>`` is the input file's stem, or a running
+      8-digit index for arrays.
+    * ``img_out_dir`` / ``return_vis``: write ``<name>_color.png`` / return
+      the colour-mapped depth with its range in a bar below (RGB,
+      (H + 20) x W x 3); ``cmap`` picks the colour map.
+
+    Args:
+        model: Config path, ``Config`` or config dict of a depth model.
+        weights: Checkpoint path; read without running code from it
+            (README, "Reliability and security") and loaded strictly
+            (every key must match).
+        device: e.g. ``'cpu'``, ``'cuda:0'``; default: CUDA if available.
+        scope: Registry scope, ``'mmseg'``.
+        show_progress: Show the base class's progress bar.
+    """
+
+    preprocess_kwargs: set = set()
+    forward_kwargs: set = {'flip_aug', 'amp'}
+    visualize_kwargs: set = {'return_vis', 'img_out_dir', 'cmap'}
+    postprocess_kwargs: set = {'pred_out_dir', 'return_datasample'}
+
+    def __init__(self,
+                 model: Union[ModelType, str],
+                 weights: Optional[str] = None,
+                 device: Optional[str] = None,
+                 scope: Optional[str] = 'mmseg',
+                 show_progress: bool = True) -> None:
+        self.num_pred_imgs = 0
+        self.num_visualized_imgs = 0
+        init_default_scope(scope)
+        use_safe_checkpoint_loader()  # ``weights`` runs no code when read
+        super().__init__(model=model, weights=weights, device=device,
+                         scope=scope, show_progress=show_progress)
+        if not next(self.model.parameters()).is_cuda:
+            self.model = revert_sync_batchnorm(self.model)
+        if any(hook.get('type') == 'ChannelsLastHook'
+               for hook in self.cfg.get('custom_hooks', [])):
+            self.model.to(memory_format=torch.channels_last)
+
+    def _load_weights_to_model(self, model: torch.nn.Module,
+                               checkpoint: Optional[dict], cfg) -> None:
+        if checkpoint is None:
+            warnings.warn('no weights given: the depth comes from a randomly '
+                          'initialised model')
+            return
+        _load_checkpoint_to_model(model, checkpoint, strict=True)
+
+    def _init_pipeline(self, cfg) -> Compose:
+        return Compose(
+            inference_pipeline(cfg.test_dataloader.dataset.pipeline))
+
+    def _init_visualizer(self, cfg) -> None:
+        """Colour maps are drawn by :meth:`visualize`, not a visualizer."""
+        return None
+
+    def __call__(self,
+                 inputs: InputsType,
+                 return_datasamples: bool = False,
+                 batch_size: int = 1,
+                 **kwargs) -> dict:
+        """Predict depth; see the class docstring for the arguments.
+
+        Returns:
+            ``dict(predictions=..., visualization=...)``: a float32 depth
+            map (H, W) in metres per input (a single map for a single
+            input), and the colour maps if ``return_vis``; or the
+            ``SegDataSample`` s if ``return_datasamples``.
+        """
+        return super().__call__(inputs, return_datasamples, batch_size,
+                                **kwargs)
+
+    @torch.no_grad()
+    def forward(self, inputs: dict, flip_aug: bool = False,
+                amp: bool = False) -> List[SegDataSample]:
+        """``model.test_step`` on a batch, optionally with flip averaging."""
+        device = next(self.model.parameters()).device
+        dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+        mirrored = None
+        with torch.autocast(device.type, dtype=dtype, enabled=amp):
+            if flip_aug:
+                mirrored = self.model.test_step(
+                    dict(inputs=[img.flip(-1) for img in inputs['inputs']],
+                         data_samples=copy.deepcopy(inputs['data_samples'])))
+            preds = self.model.test_step(inputs)
+        for index, pred in enumerate(preds):
+            depth = pred.pred_depth_map.data.float()
+            if mirrored is not None:
+                depth = (depth +
+                         mirrored[index].pred_depth_map.data.float().flip(-1)
+                         ) / 2
+            pred.pred_depth_map.data = depth
+        return preds
+
+    def visualize(self,
+                  inputs: list,
+                  preds: List[SegDataSample],
+                  return_vis: bool = False,
+                  img_out_dir: str = '',
+                  cmap: str = 'magma_r') -> Optional[List[np.ndarray]]:
+        """Colour maps (RGB, (H + 20) x W x 3) with the depth range."""
+        if not return_vis and not img_out_dir:
+            return None
+        visuals = []
+        for pred in preds:
+            visual = render_depth_colormap(_depth_array(pred), cmap=cmap)
+            if img_out_dir:
+                mmengine.mkdir_or_exist(img_out_dir)
+                name = self._output_name(pred, self.num_visualized_imgs)
+                mmcv.imwrite(visual[..., ::-1],
+                                 osp.join(img_out_dir, f'{name}_color.png'))
+            self.num_visualized_imgs += 1
+            visuals.append(visual)
+        return visuals if return_vis else None
+
+    def postprocess(self,
+                    preds: List[SegDataSample],
+                    visualization: Optional[List[np.ndarray]],
+                    return_datasample: bool = False,
+                    pred_out_dir: str = '') -> Union[dict, SegDataSample,
+                                                     List[SegDataSample]]:
+        """Depth arrays (and their files under ``pred_out_dir``)."""
+        if return_datasample:
+            return preds[0] if len(preds) == 1 else preds
+        depths = [_depth_array(pred) for pred in preds]
+        if pred_out_dir:
+            mmengine.mkdir_or_exist(pred_out_dir)
+            clipped = []
+            for pred, depth in zip(preds, depths):
+                path = osp.join(pred_out_dir,
+                                self._output_name(pred, self.num_pred_imgs))
+                np.save(path + '_depth.npy', depth)
+                if write_depth_png(path + '_depth.png', depth):
+                    clipped.append(path + '_depth.png')
+                self.num_pred_imgs += 1
+            if clipped:
+                warnings.warn(f'depth beyond {MAX_PNG_DEPTH} m clipped in '
+                              f'{len(clipped)} PNG(s), e.g. {clipped[0]} '
+                              '(the .npy files keep the values)')
+        single = len(depths) == 1
+        return dict(
+            predictions=depths[0] if single else depths,
+            visualization=(visualization[0] if single else visualization)
+            if visualization else None)
+
+    @staticmethod
+    def _output_name(pred: SegDataSample, index: int) -> str:
+        """The input file's stem, else the running index (8 digits)."""
+        path = pred.metainfo.get('img_path')
+        return osp.splitext(osp.basename(path))[0] if path else f'{index:08d}'
+
+
+def _depth_array(pred: SegDataSample) -> np.ndarray:
+    """``pred_depth_map`` (1, H, W) -> float32 array (H, W), metres."""
+    return pred.pred_depth_map.data[0].float().cpu().numpy()

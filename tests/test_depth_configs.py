@@ -1,0 +1,229 @@
+"""Every shipped depth config, with random weights saved as a checkpoint,
+through what users run: the Python API (``DepthInferencer``, mmseg's
+``init_model`` + ``inference_model``), ``tools/infer.py``, ``tools/test.py
+--save-pred`` (and ``--format-only``) and ``tools/eval_predictions.py``,
+on generated 640x480 frames.
+
+Configs are found by globbing ``configs/*.py`` (model type
+``DepthEstimator``), so a new config is covered without editing this file.
+A network input above 96x128 (the SENet-154 configs' 240x320) is reduced to
+96x128 through ``--cfg-options`` on the config's own test pipeline: a
+SENet-154 forward at 240x320 takes seconds on a CPU.
+"""
+import glob
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.apis import inference_model, init_model
+from mmseg.registry import DATASETS
+
+from mrpan_mm.apis import DepthInferencer
+from mrpan_mm.engine import enable_tta
+from mrpan_mm.testing import make_nyu_fixture
+from mrpan_mm.utils.depth_io import depth_to_mm, read_depth_png
+from mrpan_mm.utils.point_cloud import PLY_VERTEX
+from tools_runner import (REPO, data_root_options, logged_test_metrics,
+                          run_tool)
+
+sys.path.insert(0, osp.join(REPO, 'tools'))
+import eval_predictions  # noqa: E402
+
+DEPTH_CONFIGS = [
+    path for path in sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
+    if Config.fromfile(path).model.type == 'DepthEstimator'
+]
+SMALL_SCALE = (128, 96)  # (W, H), mmseg's Resize convention
+FRAME = (480, 640)  # NYU's frame (H, W)
+TABLE_I = ('abs_rel', 'rmse', 'log10', 'd1', 'd2', 'd3')
+
+
+def test_depth_configs_found():
+    names = [osp.basename(path) for path in DEPTH_CONFIGS]
+    assert 'mrpan_nyu.py' in names and 'mrpan_demo_cpu.py' in names
+    assert not any('seg' in name for name in names)
+
+
+def small_input_options(cfg: Config) -> dict:
+    """``--cfg-options`` resizing larger test inputs to ``SMALL_SCALE``."""
+    options = {}
+    for key, pipeline in (('test_pipeline', cfg.test_pipeline),
+                          ('test_dataloader.dataset.pipeline',
+                           cfg.test_dataloader.dataset.pipeline)):
+        for index, step in enumerate(pipeline):
+            scale = step.get('scale')
+            if step['type'] == 'Resize' and scale[0] * scale[1] > \
+                    SMALL_SCALE[0] * SMALL_SCALE[1]:
+                options[f'{key}.{index}.scale'] = SMALL_SCALE
+    return options
+
+
+def option_args(options: dict) -> list:
+    return [f'{key}=({value[0]},{value[1]})' for key, value in options.items()]
+
+
+@pytest.fixture(scope='module', params=DEPTH_CONFIGS, ids=osp.basename)
+def case(request, tmp_path_factory):
+    """(config path, config with small input, its options, checkpoint)."""
+    path = request.param
+    cfg = Config.fromfile(path)
+    options = small_input_options(cfg)
+    cfg.merge_from_dict(options)
+    torch.manual_seed(0)
+    model = init_model(cfg, None, 'cpu')
+    checkpoint = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
+    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
+    del model
+    yield path, cfg, options, checkpoint
+    os.remove(checkpoint)
+
+
+@pytest.fixture(scope='module')
+def frames(tmp_path_factory):
+    """A folder with two generated 640x480 RGB frames."""
+    folder = tmp_path_factory.mktemp('frames')
+    rng = np.random.default_rng(0)
+    for index in range(2):
+        image = rng.integers(0, 255, FRAME + (3, ), dtype=np.uint8)
+        cv2.imwrite(str(folder / f'frame_{index}.jpg'), image)
+    return str(folder)
+
+
+@pytest.fixture(scope='module')
+def nyu640(tmp_path_factory):
+    """NYU layout, 640x480, 2 test images."""
+    root = str(tmp_path_factory.mktemp('nyu640'))
+    make_nyu_fixture(root, num_train=1, num_test=2, size=FRAME)
+    return root
+
+
+def test_tta_pipeline_flips_image_not_ground_truth(nyu_root):
+    init_default_scope('mmseg')
+    for path in DEPTH_CONFIGS:
+        cfg = Config.fromfile(path)
+        enable_tta(cfg)
+        cfg.test_dataloader.dataset.data_root = nyu_root
+        item = DATASETS.build(cfg.test_dataloader.dataset)[0]
+        first, second = item['data_samples']
+        assert (first.flip, second.flip) == (False, True), path
+        assert torch.equal(first.gt_depth_map.data, second.gt_depth_map.data)
+        assert torch.equal(item['inputs'][0].flip(-1), item['inputs'][1])
+
+
+@pytest.mark.slow
+def test_api_mmseg_apis_and_infer_tool_agree(case, frames, tmp_path):
+    path, cfg, options, checkpoint = case
+    images = sorted(glob.glob(osp.join(frames, '*.jpg')))
+    inferencer = DepthInferencer(cfg, checkpoint, 'cpu', show_progress=False)
+    depths = inferencer(frames, batch_size=2)['predictions']
+    from_array = inferencer(cv2.imread(images[0]))['predictions']
+    del inferencer
+    assert len(depths) == 2
+    for depth in depths:
+        assert depth.shape == FRAME and depth.dtype == np.float32
+        assert np.isfinite(depth).all() and (depth > 0).all()
+    np.testing.assert_allclose(from_array, depths[0], rtol=1e-5, atol=1e-5)
+
+    model = init_model(cfg, checkpoint, 'cpu')
+    mmseg_depth = inference_model(model, images[0]).pred_depth_map.data[0]
+    del model
+    assert tuple(mmseg_depth.shape) == FRAME
+    if not any('Crop' in step['type'] for step in cfg.test_pipeline):
+        np.testing.assert_allclose(mmseg_depth.numpy(), depths[0],
+                                   rtol=1e-5, atol=1e-5)
+
+    out = tmp_path / 'out'
+    run_tool('infer.py', [
+        frames, '--config', path, '--checkpoint', checkpoint, '--out',
+        str(out), '--batch-size', '2', '--ply'
+    ] + (['--cfg-options', *option_args(options)] if options else []))
+    for image, depth in zip(images, depths):
+        name = osp.splitext(osp.basename(image))[0]
+        metres = np.load(out / f'{name}_depth.npy')
+        np.testing.assert_allclose(metres, depth, rtol=1e-5, atol=1e-5)
+        png = cv2.imread(str(out / f'{name}_depth.png'), cv2.IMREAD_UNCHANGED)
+        assert np.array_equal(png, depth_to_mm(metres)[0])
+        assert cv2.imread(str(out / f'{name}_color.png')).shape[1] == FRAME[1]
+        ply = (out / f'{name}.ply').read_bytes()
+        body = ply[ply.index(b'end_header\n') + 11:]
+        assert len(body) == PLY_VERTEX.itemsize * int((metres > 0).sum())
+
+
+@pytest.mark.slow
+def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
+    """``test.py --save-pred`` writes one 640x480 PNG per test image, and
+    ``eval_predictions.py`` scores them as the online run did.
+
+    Tolerance: the PNG rounds each prediction to the millimetre, an error
+    of at most 0.5 mm per pixel.  RMSE moves by at most that (triangle
+    inequality); AbsRel by at most 0.5 mm / min(gt) <= 5e-4 (the fixture's
+    depth is >= 1 m); log10 by at most log10(1 + 0.5 mm / 1 m) < 2.2e-4;
+    a delta accuracy only changes for pixels within 0.5 mm of a threshold,
+    a few of the 2 x 307200.  1e-3 bounds all of them.
+    """
+    path, _, options, checkpoint = case
+    preds = tmp_path / 'preds'
+    proc = run_tool('test.py', [
+        path, checkpoint, '--work-dir',
+        str(tmp_path / 'work'), '--save-pred',
+        str(preds), '--cfg-options', *data_root_options(nyu640),
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False', *option_args(options)
+    ])
+    online = logged_test_metrics(proc)
+    names = sorted(os.listdir(preds))
+    assert names == ['kitchen_00000.png', 'kitchen_00001.png']
+    assert all(read_depth_png(str(preds / n)).shape == FRAME for n in names)
+    offline = eval_predictions.main([
+        str(preds), '--config', path, '--cfg-options',
+        f'test_dataloader.dataset.data_root={nyu640}'
+    ])
+    for key in TABLE_I:
+        assert abs(offline[key] - online[key]) <= 1e-3, key
+
+
+@pytest.mark.slow
+def test_format_only_saves_predictions_without_ground_truth(tmp_path):
+    config = osp.join(REPO, 'configs', 'mrpan_demo_cpu.py')
+    root = str(tmp_path / 'nyu')
+    make_nyu_fixture(root, num_train=1, num_test=2, size=(60, 80))
+    os.rename(osp.join(root, 'annotations'), osp.join(root, 'moved'))
+    torch.manual_seed(0)
+    checkpoint = str(tmp_path / 'random.pth')
+    torch.save({'state_dict': init_model(config, None, 'cpu').state_dict()},
+               checkpoint)
+    preds = tmp_path / 'preds'
+    args = [config, checkpoint, '--work-dir', str(tmp_path / 'work'),
+            '--cfg-options', *data_root_options(root),
+            'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False']
+    with pytest.raises(AssertionError, match='kitchen_00000.png: missing'):
+        run_tool('test.py', args + ['--save-pred', str(preds)])
+    run_tool('test.py', args + ['--save-pred', str(preds), '--format-only'])
+    assert sorted(os.listdir(preds)) == [
+        'kitchen_00000.png', 'kitchen_00001.png'
+    ]
+
+
+def test_eval_predictions_names_missing_extra_and_wrong_size(
+        nyu_root, tmp_path, capsys):
+    config = osp.join(REPO, 'configs', 'mrpan_demo_cpu.py')
+    preds = tmp_path / 'preds'
+    preds.mkdir()
+    args = [str(preds), '--config', config, '--cfg-options',
+            f'test_dataloader.dataset.data_root={nyu_root}']
+    depth = np.full((64, 80), 2000, np.uint16)
+    cv2.imwrite(str(preds / 'kitchen_00000.png'), depth)
+    with pytest.raises(SystemExit, match=r'kitchen_00001\.png \(for '):
+        eval_predictions.main(args)
+    cv2.imwrite(str(preds / 'kitchen_00001.png'), depth[:32])
+    cv2.imwrite(str(preds / 'other.png'), depth)
+    with pytest.raises(SystemExit, match=r'kitchen_00001\.png is 32x80'):
+        eval_predictions.main(args)
+    assert 'other.png' in capsys.readouterr().err
