@@ -16,4 +16,4 @@ test_pipeline = [
     dict(type='PackSegInputs', meta_keys={{_base_.meta_keys}}),
 ]
 test_dataloader = dict(dataset=dict(pipeline=test_pipeline))
-test_evaluator = dict(protocol='eigen')
+test_evaluator = dict(protocol=dict(_delete_=True, type='eigen'))

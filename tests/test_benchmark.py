@@ -59,6 +59,7 @@ def test_parse_spec():
         parse_spec('a.py:nonsense')
 
 
+@pytest.mark.slow  # builds and times two models
 def test_benchmark_tool_prints_table(capsys):
     tool = _load_tool()
     cfg = os.path.join(ROOT, 'configs', 'mrpan_demo_cpu.py')

@@ -66,6 +66,7 @@ def depth_samples(batch, height, width):
     return samples
 
 
+@pytest.mark.slow  # SENet-154 at 228x304
 @pytest.mark.parametrize('name', sorted(PAPER_ROWS))
 def test_paper_config_forward_backward_shapes(name):
     torch.manual_seed(0)

@@ -5,7 +5,11 @@ import glob
 import json
 import os.path as osp
 
+import pytest
+
 from tools_runner import run_tool
+
+pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
 
 
 def test_run_demo_trains_evaluates_and_writes_summary(tmp_path):

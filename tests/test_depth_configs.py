@@ -6,9 +6,10 @@ on generated 640x480 frames.
 
 Configs are found by globbing ``configs/*.py`` (model type
 ``DepthEstimator``), so a new config is covered without editing this file.
-A network input above 96x128 (the SENet-154 configs' 240x320) is reduced to
-96x128 through ``--cfg-options`` on the config's own test pipeline: a
-SENet-154 forward at 240x320 takes seconds on a CPU.
+A network input above 96x128 (the SENet-154 configs' 240x320 frame and
+228x304 crop) is reduced to 96x128 (crop 72x96) through ``--cfg-options``
+on the config's own test pipeline and evaluator: a SENet-154 forward at
+228x304 takes seconds on a CPU.
 """
 import glob
 import os
@@ -40,6 +41,8 @@ DEPTH_CONFIGS = [
     if Config.fromfile(path).model.type == 'DepthEstimator'
 ]
 SMALL_SCALE = (128, 96)  # (W, H), mmseg's Resize convention
+SMALL_SIDE = 96  # PillowResize: 640x480 -> 128x96
+SMALL_CROP = (72, 96)  # CenterCropDepth and the hu2019 window (H, W)
 FRAME = (480, 640)  # NYU's frame (H, W)
 TABLE_I = ('abs_rel', 'rmse', 'log10', 'd1', 'd2', 'd3')
 
@@ -51,7 +54,9 @@ def test_depth_configs_found():
 
 
 def small_input_options(cfg: Config) -> dict:
-    """``--cfg-options`` resizing larger test inputs to ``SMALL_SCALE``."""
+    """``--cfg-options`` shrinking larger test inputs: mmseg's ``Resize`` to
+    ``SMALL_SCALE``; Hu's chain (``PillowResize`` + ``CenterCropDepth``) to
+    ``SMALL_SIDE`` and ``SMALL_CROP``, with the hu2019 window to match."""
     options = {}
     for key, pipeline in (('test_pipeline', cfg.test_pipeline),
                           ('test_dataloader.dataset.pipeline',
@@ -61,11 +66,21 @@ def small_input_options(cfg: Config) -> dict:
             if step['type'] == 'Resize' and scale[0] * scale[1] > \
                     SMALL_SCALE[0] * SMALL_SCALE[1]:
                 options[f'{key}.{index}.scale'] = SMALL_SCALE
+            elif step['type'] == 'PillowResize':
+                options[f'{key}.{index}.short_side'] = SMALL_SIDE
+            elif step['type'] == 'CenterCropDepth':
+                options[f'{key}.{index}.crop_size'] = SMALL_CROP
+    protocol = cfg.test_evaluator.get('protocol')
+    if isinstance(protocol, dict) and 'crop_size' in protocol:
+        options['test_evaluator.protocol.crop_size'] = SMALL_CROP
     return options
 
 
 def option_args(options: dict) -> list:
-    return [f'{key}=({value[0]},{value[1]})' for key, value in options.items()]
+    return [
+        f'{key}=({value[0]},{value[1]})' if isinstance(value, tuple) else
+        f'{key}={value}' for key, value in options.items()
+    ]
 
 
 @pytest.fixture(scope='module', params=DEPTH_CONFIGS, ids=osp.basename)
@@ -97,18 +112,25 @@ def frames(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def nyu640(tmp_path_factory):
-    """NYU layout, 640x480, 2 test images."""
+    """NYU layout, 640x480, 2 test images, each with an iBims-style
+    boundary map (``edges/test``, a vertical and a horizontal line)."""
     root = str(tmp_path_factory.mktemp('nyu640'))
     make_nyu_fixture(root, num_train=1, num_test=2, size=FRAME)
+    edges = np.zeros(FRAME, np.uint8)
+    edges[:, FRAME[1] // 2] = edges[FRAME[0] // 2] = 255
+    os.makedirs(osp.join(root, 'edges', 'test'))
+    for image in glob.glob(osp.join(root, 'images', 'test', '*.jpg')):
+        name = osp.splitext(osp.basename(image))[0] + '.png'
+        cv2.imwrite(osp.join(root, 'edges', 'test', name), edges)
     return root
 
 
-def test_tta_pipeline_flips_image_not_ground_truth(nyu_root):
+def test_tta_pipeline_flips_image_not_ground_truth(nyu640):
     init_default_scope('mmseg')
     for path in DEPTH_CONFIGS:
         cfg = Config.fromfile(path)
         enable_tta(cfg)
-        cfg.test_dataloader.dataset.data_root = nyu_root
+        cfg.test_dataloader.dataset.data_root = nyu640
         item = DATASETS.build(cfg.test_dataloader.dataset)[0]
         first, second = item['data_samples']
         assert (first.flip, second.flip) == (False, True), path

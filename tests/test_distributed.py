@@ -20,11 +20,14 @@ import os.path as osp
 import socket
 import subprocess
 
+import pytest
 import torch
 
 from mrpan_mm.testing import make_nyu_fixture
 from tools_runner import REPO, TINY_CONFIG, data_root_options, run_tool, \
     tool_env
+
+pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
 
 
 def free_port():

@@ -5,12 +5,15 @@ import signal
 import subprocess
 import time
 
+import pytest
 import torch
 
 from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils import load_checkpoint_file
 from tools_runner import (REPO, TINY_CONFIG, data_root_options, run_tool,
                           tool_command, tool_env)
+
+pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
 
 EPOCHS = 4
 

@@ -2,10 +2,13 @@
 (SENet-154, batch 1, 228x304 crop: about 45 s on a 2-core CPU)."""
 import os.path as osp
 
+import pytest
 import torch
 
 from mrpan_mm.testing import make_nyu_fixture
 from tools_runner import REPO, data_root_options, run_tool
+
+pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
 
 
 def test_one_iteration_of_mrpan_nyu(tmp_path):

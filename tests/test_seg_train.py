@@ -89,6 +89,7 @@ def test_configs_build_segmentation_models():
         assert cfg.test_evaluator.type == 'IoUMetric'
 
 
+@pytest.mark.slow  # tool subprocesses
 def test_train_then_test_reports_miou(seg_root, tmp_path):
     work_dir = str(tmp_path / 'work')
     options = shrink_options(seg_root)

@@ -8,6 +8,8 @@ from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils import load_checkpoint_file
 from tools_runner import TINY_CONFIG, data_root_options, run_tool
 
+pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
+
 
 @pytest.fixture(scope='module')
 def trained(tmp_path_factory):

@@ -87,7 +87,9 @@ test_dataloader = val_dataloader
 # Table I: Hu et al.'s protocol; depth-edge precision/recall/F1 (Hu's
 # thresholds 0.25, 0.5, 1 m) logged at every evaluation.
 val_evaluator = dict(
-    type='NYUDepthMetric', protocol='hu2019', boundary_metrics=True)
+    type='NYUDepthMetric',
+    protocol=dict(type='hu2019', crop_size=crop_size),
+    boundary_metrics=True)
 test_evaluator = val_evaluator
 
 # Test-time augmentation (tools/test.py --tta): each test image and its
