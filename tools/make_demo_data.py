@@ -11,7 +11,7 @@ import time
 
 import mrpan_mm  # noqa: F401  (installs the mmcv shim before mmseg)
 from mrpan_mm.demo import make_demo_dataset
-from mrpan_mm.demo.scene import CAMERA_RIGS
+from mrpan_mm.demo.scene import CAMERA_RIGS, DEFAULT_RIG
 
 
 def parse_args() -> argparse.Namespace:
@@ -24,7 +24,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--height', type=int, default=120)
     parser.add_argument('--width', type=int, default=160)
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--rig', default='tripod', choices=sorted(CAMERA_RIGS),
+    parser.add_argument('--rig', default=DEFAULT_RIG, choices=sorted(CAMERA_RIGS),
                         help='how the camera is held (mrpan_mm.demo.scene)')
     parser.add_argument('--workers', type=int, default=os.cpu_count(),
                         help='rendering processes (default: all CPUs)')

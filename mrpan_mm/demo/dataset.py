@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from .render import render_view
-from .scene import sample_scene
+from .scene import DEFAULT_RIG, sample_scene
 
 SPLITS = ('train', 'test')
 FORMAT_VERSION = 1
@@ -110,7 +110,7 @@ def make_demo_dataset(root: str,
                       size: Tuple[int, int] = (120, 160),
                       seed: int = 0,
                       force: bool = False,
-                      rig: str = 'tripod',
+                      rig: str = DEFAULT_RIG,
                       workers: int = 1) -> bool:
     """Generate the demo dataset under ``root`` unless it is already there.
 

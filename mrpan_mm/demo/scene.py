@@ -51,6 +51,9 @@ CAMERA_RIGS: Dict[str, CameraRig] = dict(
                      yaw_jitter=0.45, clearance=1.2),
 )
 
+#: The rig of the demo dataset and of every function that takes a rig.
+DEFAULT_RIG = 'tripod'
+
 
 @dataclass(frozen=True)
 class Scene:
@@ -281,7 +284,7 @@ def _assemble(kind: str, room: np.ndarray, placed: List[Tuple],
 
 
 def sample_scene(rng: np.random.Generator,
-                 rig: str = 'handheld') -> Tuple[Scene, Camera]:
+                 rig: str = DEFAULT_RIG) -> Tuple[Scene, Camera]:
     """A random furnished room of a random NYU scene type and a camera in
     it, held as ``CAMERA_RIGS[rig]``.  Rooms are 3-6.5 m wide, 3.5-7.5 m
     deep and 2.5-3 m high; with the camera placement of

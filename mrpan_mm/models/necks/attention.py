@@ -2,9 +2,9 @@
 
 The MRPAN paper names a global attention module (GAM) that weighs scales and
 a spatial attention module (SAM) that aggregates pixel context, without
-giving their layers.  The layouts below follow
-``/shared/spec/architecture.md``: GAM is a softmax over scales of an SE-style
-squeeze (global average pool + shared MLP); SAM is DANet's position attention
+giving their layers.  The layouts below are our reconstruction from the
+paper's description: GAM is a softmax over scales of an SE-style squeeze
+(global average pool + shared MLP); SAM is DANet's position attention
 (with ACAN-style pixel context) computed through
 :func:`torch.nn.functional.scaled_dot_product_attention`.
 """
