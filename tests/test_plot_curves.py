@@ -4,6 +4,8 @@ import os.path as osp
 import sys
 
 import cv2
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 sys.path.insert(
@@ -58,7 +60,23 @@ def test_writes_png(tmp_path):
     plot_curves.main([str(tmp_path), '--out', str(out)])
     image = cv2.imread(str(out))
     assert image.shape == (450, 1200, 3)  # two 6x4.5 in panels at 100 dpi
-    assert image.std() > 10  # something was drawn
+    # matplotlib draws the first series of each panel in C0 (#1f77b4):
+    # both the loss panel (left) and the metric panel (right) hold a curve.
+    c0_bgr = np.array([180, 119, 31])
+    is_c0 = (np.abs(image.astype(int) - c0_bgr).max(axis=2) < 30)
+    assert is_c0[:, :600].sum() > 100 and is_c0[:, 600:].sum() > 100
+
+
+def test_series_are_plotted_as_logged(tmp_path):
+    train, val, losses = plot_curves.load_scalars(
+        str(write_run(tmp_path)), plot_curves.DEFAULT_LOSS_PATTERNS)
+    figure, axes = plt.subplots()
+    plot_curves._plot_series(axes, train, 'iter', losses, 'iter', 'losses')
+    lines = {line.get_label(): line.get_xydata() for line in axes.get_lines()}
+    plt.close(figure)
+    assert list(lines) == losses
+    np.testing.assert_allclose(lines['loss'][:, 0], np.arange(1, 7))
+    np.testing.assert_allclose(lines['loss'][:, 1], 3.0 / np.arange(1, 7))
 
 
 def test_errors_name_the_problem(tmp_path):
