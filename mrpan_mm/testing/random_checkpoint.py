@@ -1,0 +1,26 @@
+"""Checkpoints of randomly initialised models, for tests of the tools."""
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from ..models.necks.attention import SpatialAttention
+
+
+def save_random_checkpoint(config: str, path: str, seed: int = 0,
+                           sam_gamma: float = 1.0) -> None:
+    """Save ``{'state_dict': ...}`` of ``config``'s model, random weights.
+
+    The pretrained encoder is not loaded (``init_cfg=None``).  Every SAM's
+    ``gamma`` (0 after initialisation, which makes the attention a no-op) is
+    set to ``sam_gamma`` so that the attention contributes to the output.
+    """
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(config)
+    cfg.model.backbone.init_cfg = None
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg.model)
+    for module in model.modules():
+        if isinstance(module, SpatialAttention):
+            module.gamma.data.fill_(sam_gamma)
+    torch.save({'state_dict': model.state_dict()}, path)
