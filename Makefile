@@ -8,18 +8,31 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.mrpan-setup-done
 DEMO_WORK_DIR ?= work_dirs/mrpan_demo_cpu
 
-.PHONY: setup demo test
+.PHONY: setup demo test chromium
 
 setup: $(STAMP)
 
-$(STAMP): requirements/cpu.txt requirements/tests.txt setup.cfg pyproject.toml
+$(STAMP): requirements/cpu.txt requirements/tests.txt requirements/deploy.txt \
+		setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -r requirements/cpu.txt -r requirements/tests.txt
+	$(PY) -m pip install -r requirements/cpu.txt -r requirements/tests.txt \
+		-r requirements/deploy.txt
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Headless Chromium for the web page's browser test (Debian packages; as
+# root only, never fatal: without it that test is skipped).
+chromium:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; \
+	then :; elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get \
+		install -y -qq --no-install-recommends chromium chromium-driver) \
+		|| echo "chromium: apt-get failed; the browser test will be skipped"; \
+	else echo "chromium: not installed (needs root and apt-get); the" \
+		"browser test will be skipped"; fi
 
 demo: setup
 	$(PY) tools/run_demo.py --work-dir $(DEMO_WORK_DIR)
 
-test: setup
+test: setup chromium
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q

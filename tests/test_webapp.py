@@ -1,0 +1,160 @@
+"""The depth web page's server (mrpan_mm.deploy.webapp) over HTTP.
+
+The model is a stand-in here (depth = 1 m + the image's row index in
+metres / 100); the real model in a real browser is tests/test_webapp_browser.py.
+"""
+import json
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import cv2
+import numpy as np
+import pytest
+
+from mrpan_mm.deploy.webapp import DepthPage, PageLimits, make_server
+
+
+def row_depth(image_bgr: np.ndarray) -> np.ndarray:
+    height, width = image_bgr.shape[:2]
+    return np.repeat(1.0 + np.arange(height)[:, None] / 100.0, width, 1)
+
+
+@pytest.fixture
+def server():
+    page = DepthPage(row_depth,
+                     PageLimits(max_bytes=200_000, max_pixels=300 * 300,
+                                max_side=120, keep_results=2))
+    httpd = make_server(page, port=0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    host, port = httpd.server_address[:2]
+    yield f'http://{host}:{port}', page
+    httpd.shutdown()
+    httpd.server_close()
+    page.results.close()
+
+
+def post(url: str, data: bytes, filename: str):
+    request = urllib.request.Request(
+        url + '/predict', data=data, method='POST',
+        headers={'X-Filename': urllib.parse.quote(filename)})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return response.read()
+
+
+def png_bytes(height: int, width: int) -> bytes:
+    image = np.random.default_rng(0).integers(0, 256, (height, width, 3),
+                                              dtype=np.uint8)
+    return cv2.imencode('.png', image)[1].tobytes()
+
+
+def test_binds_localhost_by_default(server):
+    url, _ = server
+    assert url.startswith('http://127.0.0.1:')
+
+
+def test_page_has_upload_form(server):
+    url, _ = server
+    html = get(url + '/').decode()
+    assert '<input type="file" id="file"' in html
+    assert 'up to 0.191 MB' in html and '200000' in html  # client check
+
+
+def test_prediction_files(server):
+    url, _ = server
+    status, reply = post(url, png_bytes(60, 80), 'my room.png')
+    assert status == 200, reply
+    assert (reply['width'], reply['height']) == (80, 60)
+    assert reply['inference_ms'] >= 0
+    assert reply['depth_range'] == [1.0, 1.59]
+    files = reply['files']
+    assert files['depth'].endswith('/my_room_depth.png')
+    depth_mm = cv2.imdecode(
+        np.frombuffer(get(url + files['depth']), np.uint8),
+        cv2.IMREAD_UNCHANGED)
+    assert depth_mm.dtype == np.uint16
+    np.testing.assert_array_equal(
+        depth_mm, np.round(row_depth(np.zeros((60, 80))) * 1000))
+    colour = cv2.imdecode(np.frombuffer(get(url + files['color']), np.uint8),
+                          cv2.IMREAD_COLOR)
+    assert colour.shape[1] == 80 and colour.shape[0] > 60  # + colour bar
+    ply = get(url + files['ply'])
+    header, _, body = ply.partition(b'end_header\n')
+    assert b'element vertex 4800' in header
+    assert len(body) == 4800 * 15  # 3 float32 + 3 uint8 per point
+    assert get(url + files['input'])[:4] == b'\x89PNG'
+
+
+def test_large_image_is_shrunk(server):
+    url, _ = server
+    status, reply = post(url, png_bytes(150, 240), 'wide.png')
+    assert status == 200, reply
+    assert (reply['width'], reply['height']) == (120, 75)
+
+
+@pytest.mark.parametrize('data,name,status,words', [
+    (b'', 'empty.png', 400, 'No file received'),
+    (b'hello, not an image', 'notes.txt', 400,
+     'notes.txt is not an image this page can read'),
+    (b'\x89PNG\r\n\x1a\n' + b'\0' * 100, 'broken.png', 400,
+     'broken.png is not an image'),
+    (b'\0' * 300_000, 'huge.jpg', 413, 'huge.jpg is 0.286 MB; the limit is 0.191 MB.'),
+])
+def test_bad_upload_gets_a_message(server, data, name, status, words):
+    url, _ = server
+    got_status, reply = post(url, data, name)
+    assert got_status == status
+    assert list(reply) == ['error'] and words in reply['error']
+    assert 'Traceback' not in reply['error']
+
+
+def test_too_many_pixels(server):
+    url, _ = server
+    blank = cv2.imencode('.png', np.zeros((400, 400, 3), np.uint8))[1]
+    status, reply = post(url, blank.tobytes(), 'big.png')
+    assert status == 413
+    assert 'big.png has 400x400 pixels; the limit is' in reply['error']
+
+
+def test_model_failure_is_one_line(server):
+    url, page = server
+
+    def broken(image):
+        raise RuntimeError('out of memory')
+
+    page.predict = broken
+    status, reply = post(url, png_bytes(20, 20), 'a.png')
+    assert status == 500
+    assert reply == dict(
+        error='The model failed on a.png: RuntimeError: out of memory')
+
+
+def test_only_recent_results_are_kept(server):
+    url, _ = server
+    first = post(url, png_bytes(20, 20), 'a.png')[1]['files']['depth']
+    for _ in range(2):
+        post(url, png_bytes(20, 20), 'b.png')
+    with pytest.raises(urllib.error.HTTPError) as error:
+        get(url + first)
+    assert error.value.code == 404
+
+
+@pytest.mark.parametrize('path', [
+    '/result/../../etc/passwd', '/result/' + '0' * 32 + '/input.png',
+    '/nothing'
+])
+def test_unknown_paths_are_404(server, path):
+    url, _ = server
+    with pytest.raises(urllib.error.HTTPError) as error:
+        get(url + path)
+    assert error.value.code == 404
