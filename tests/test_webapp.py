@@ -1,7 +1,7 @@
 """The depth web page's server (mrpan_mm.deploy.webapp) over HTTP.
 
 The model is a stand-in here (depth = 1 m + the image's row index in
-metres / 100); the real model in a real browser is tests/test_webapp_browser.py.
+metres / 100); the real model in a real browser: test_webapp_browser.py.
 """
 import json
 import threading
@@ -108,7 +108,8 @@ def test_large_image_is_shrunk(server):
      'notes.txt is not an image this page can read'),
     (b'\x89PNG\r\n\x1a\n' + b'\0' * 100, 'broken.png', 400,
      'broken.png is not an image'),
-    (b'\0' * 300_000, 'huge.jpg', 413, 'huge.jpg is 0.286 MB; the limit is 0.191 MB.'),
+    (b'\0' * 300_000, 'huge.jpg', 413,
+     'huge.jpg is 0.286 MB; the limit is 0.191 MB.'),
 ])
 def test_bad_upload_gets_a_message(server, data, name, status, words):
     url, _ = server

@@ -101,7 +101,8 @@ def test_upload_shows_depth_and_downloads(page_url, browser, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
     image_path = str(tmp_path / 'room.png')
-    cv2.imwrite(image_path, render_scene(np.random.default_rng(3), 240, 320)[0])
+    room = render_scene(np.random.default_rng(3), 240, 320)[0]
+    cv2.imwrite(image_path, room)
     text = upload(browser, page_url, image_path)
     assert re.match(r'Inference time: [\d.]+ ms \(320x240, depth ', text), text
 

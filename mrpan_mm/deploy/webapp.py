@@ -210,7 +210,8 @@ class DepthPage:
             files={key: f'/result/{result_id}/{value}'
                    for key, value in names.items()})
 
-    def html(self) -> bytes:
+    def page_html(self) -> bytes:
+        """The HTML page, with the title and upload limit filled in."""
         fields = dict(title=html.escape(self.title),
                       max_mb=f'{self.limits.max_bytes / MB:.3g}',
                       max_bytes=str(self.limits.max_bytes))
@@ -247,7 +248,7 @@ class DepthRequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path in ('/', '/index.html'):
-            self._send(HTTPStatus.OK, self.page.html(),
+            self._send(HTTPStatus.OK, self.page.page_html(),
                        'text/html; charset=utf-8')
             return
         parts = self.path.split('/')
@@ -377,7 +378,8 @@ form.addEventListener('submit', async (event) => {
        'x' + reply.height + range + ')', false);
   document.getElementById('input-image').src = reply.files.input;
   document.getElementById('depth-image').src = reply.files.color;
-  for (const [id, key] of [['download-png', 'depth'], ['download-ply', 'ply']]) {
+  const links = [['download-png', 'depth'], ['download-ply', 'ply']];
+  for (const [id, key] of links) {
     const link = document.getElementById(id);
     link.href = reply.files[key];
     link.download = reply.files[key].split('/').pop();
