@@ -94,7 +94,7 @@ def export_onnx(network: DepthNetwork,
                 inputs: torch.Tensor,
                 output_file: str,
                 dynamic: bool = False,
-                opset: int = DEFAULT_OPSET) -> None:
+                opset: int = DEFAULT_OPSET) -> List[str]:
     """Export ``network`` traced on ``inputs`` to one ``.onnx`` file.
 
     Args:
@@ -104,6 +104,9 @@ def export_onnx(network: DepthNetwork,
         dynamic: Make batch, height and width dynamic axes; otherwise the
             graph is fixed to the shape of ``inputs``.
         opset: ONNX opset version (>= 17).
+
+    Returns:
+        list[str]: The graph's operator types, sorted.
     """
     if opset < 17:
         raise ValueError(f'opset must be >= 17, got {opset}')
@@ -129,21 +132,17 @@ def export_onnx(network: DepthNetwork,
     metadata = preprocessing_metadata(network.estimator)
     program.model.metadata_props.update(metadata)
     program.save(output_file, external_data=False)
+    return sorted({node.op_type for node in program.model.graph.all_nodes()})
 
 
-def check_onnx(output_file: str) -> List[str]:
+def check_onnx(output_file: str) -> None:
     """Run ``onnx.checker`` (full check, shape inference) on the file.
-
-    Returns:
-        list[str]: The graph's operator types, sorted.
 
     Raises:
         onnx.checker.ValidationError: The model is invalid.
     """
-    onnx = import_deploy_package('onnx')
-    onnx.checker.check_model(output_file, full_check=True)
-    model = onnx.load(output_file, load_external_data=False)
-    return sorted({node.op_type for node in model.graph.node})
+    import_deploy_package('onnx').checker.check_model(output_file,
+                                                      full_check=True)
 
 
 def onnxruntime_session(output_file: str, threads: int = 0):
@@ -152,6 +151,8 @@ def onnxruntime_session(output_file: str, threads: int = 0):
     ort = import_deploy_package('onnxruntime')
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    # No second, pre-packed copy of the weights (SENet-154: 1.1 GB).
+    options.add_session_config_entry('session.disable_prepacking', '1')
     return ort.InferenceSession(
         output_file, options, providers=['CPUExecutionProvider'])
 

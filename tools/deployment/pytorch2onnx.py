@@ -16,6 +16,7 @@ each, with as many threads as PyTorch uses.  Needs the ``deploy`` extra
 """
 import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
 import argparse
+import gc
 import os
 import os.path as osp
 
@@ -60,8 +61,10 @@ def run(args: argparse.Namespace) -> None:
     inputs = sample_input(estimator, args.shape)
     folder = osp.dirname(osp.abspath(args.output_file))
     os.makedirs(folder, exist_ok=True)
-    export_onnx(network, inputs, args.output_file, args.dynamic, args.opset)
-    operators = check_onnx(args.output_file)
+    operators = export_onnx(network, inputs, args.output_file, args.dynamic,
+                            args.opset)
+    gc.collect()  # the exported program's copy of the weights
+    check_onnx(args.output_file)
     print(f'wrote {args.output_file} (opset {args.opset}, '
           f'{"dynamic" if args.dynamic else "static"} shape); '
           f'onnx.checker passed; operators: {" ".join(operators)}')
