@@ -155,8 +155,12 @@ def test_api_mmseg_apis_and_infer_tool_agree(case, frames, tmp_path):
     model = init_model(cfg, checkpoint, 'cpu')
     mmseg_depth = inference_model(model, images[0]).pred_depth_map.data[0]
     del model
-    assert tuple(mmseg_depth.shape) == FRAME
-    if not any('Crop' in step['type'] for step in cfg.test_pipeline):
+    crops = [step['crop_size'] for step in cfg.test_pipeline
+             if step['type'] == 'CenterCropDepth']
+    if crops:  # Table I's test pipeline: mmseg predicts its centre crop
+        assert tuple(mmseg_depth.shape) == tuple(crops[0])
+    else:
+        assert tuple(mmseg_depth.shape) == FRAME
         np.testing.assert_allclose(mmseg_depth.numpy(), depths[0],
                                    rtol=1e-5, atol=1e-5)
 
@@ -179,7 +183,8 @@ def test_api_mmseg_apis_and_infer_tool_agree(case, frames, tmp_path):
 
 @pytest.mark.slow
 def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
-    """``test.py --save-pred`` writes one 640x480 PNG per test image, and
+    """``test.py --save-pred`` writes one PNG per test image at its ground
+    truth's size (the 640x480 frame, or Table I's centre crop), and
     ``eval_predictions.py`` scores them as the online run did.
 
     Tolerance: the PNG rounds each prediction to the millimetre, an error
@@ -189,7 +194,10 @@ def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
     a delta accuracy only changes for pixels within 0.5 mm of a threshold,
     a few of the 2 x 307200.  1e-3 bounds all of them.
     """
-    path, _, options, checkpoint = case
+    path, cfg, options, checkpoint = case
+    crops = [step['crop_size'] for step in cfg.test_dataloader.dataset.pipeline
+             if step['type'] == 'CenterCropDepth']
+    size = tuple(crops[0]) if crops else FRAME
     preds = tmp_path / 'preds'
     proc = run_tool('test.py', [
         path, checkpoint, '--work-dir',
@@ -201,10 +209,10 @@ def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
     online = logged_test_metrics(proc)
     names = sorted(os.listdir(preds))
     assert names == ['kitchen_00000.png', 'kitchen_00001.png']
-    assert all(read_depth_png(str(preds / n)).shape == FRAME for n in names)
+    assert all(read_depth_png(str(preds / n)).shape == size for n in names)
     offline = eval_predictions.main([
         str(preds), '--config', path, '--cfg-options',
-        f'test_dataloader.dataset.data_root={nyu640}'
+        f'test_dataloader.dataset.data_root={nyu640}', *option_args(options)
     ])
     for key in TABLE_I:
         assert abs(offline[key] - online[key]) <= 1e-3, key
