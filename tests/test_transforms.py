@@ -152,7 +152,9 @@ def test_config_train_pipeline(cfg, nyu_vga_root):
     assert cfg.val_dataloader.batch_size == 1
     assert cfg.train_dataloader.persistent_workers
     assert cfg.test_evaluator == dict(
-        type='NYUDepthMetric', protocol='hu2019', boundary_metrics=True)
+        type='NYUDepthMetric',
+        protocol=dict(type='hu2019', crop_size=(228, 304)),
+        boundary_metrics=True)
     dataset = build_split(cfg, 'train_dataloader', nyu_vga_root)
     assert isinstance(dataset, NYUDepthDataset) and len(dataset) == 4
     np.random.seed(0)
