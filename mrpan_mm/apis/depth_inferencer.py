@@ -19,12 +19,17 @@ from mmseg.datasets.transforms import LoadDepthAnnotation
 from mmseg.registry import TRANSFORMS
 from mmseg.structures import SegDataSample
 
+from ..datasets.transforms import LoadBoundaryMap
 from ..utils.checkpoint_io import use_safe_checkpoint_loader
 from ..utils.depth_io import MAX_PNG_DEPTH, write_depth_png
 from ..visualization import render_depth_colormap
 
 InputType = Union[str, np.ndarray]
 InputsType = Union[InputType, Sequence[InputType]]
+
+
+#: Transforms that read ground truth, which an image to predict has not.
+LABEL_LOADERS = (MMCVLoadAnnotations, LoadDepthAnnotation, LoadBoundaryMap)
 
 
 def inference_pipeline(test_pipeline: Sequence[dict]) -> List[dict]:
@@ -34,7 +39,8 @@ def inference_pipeline(test_pipeline: Sequence[dict]) -> List[dict]:
       ``LoadCheckedImage``) becomes ``LoadInferenceImage``, which takes a
       path (read by that loader) or an array, as mmseg's inferencer does.
     * Label loaders (subclasses of mmcv's ``LoadAnnotations`` or mmseg's
-      ``LoadDepthAnnotation``, e.g. ``LoadCheckedDepth``) are dropped.
+      ``LoadDepthAnnotation``, e.g. ``LoadCheckedDepth``, and
+      ``LoadBoundaryMap``) are dropped.
     * Crops (any transform whose class name contains ``Crop``) are dropped:
       an evaluation crop selects the region that is scored, but inference
       must predict the whole image.
@@ -53,8 +59,7 @@ def inference_pipeline(test_pipeline: Sequence[dict]) -> List[dict]:
             kwargs = {k: v for k, v in step.items() if k != 'type'}
             steps.append(
                 dict(type='LoadInferenceImage', file_loader=step, **kwargs))
-        elif not (issubclass(transform,
-                             (MMCVLoadAnnotations, LoadDepthAnnotation))
+        elif not (issubclass(transform, LABEL_LOADERS)
                   or 'Crop' in transform.__name__):
             steps.append(step)
     if loaders != 1:

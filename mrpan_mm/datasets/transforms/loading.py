@@ -153,8 +153,9 @@ class LoadBoundaryMap(BaseTransform):
     from the original size of the image (``ori_shape``).
 
     Required keys: ``boundary_map_path`` (set by ``NYUDepthDataset`` with
-    ``data_prefix['boundary_map_path']``), ``seg_fields``; ``ori_shape`` if
-    set.  Added keys: ``gt_edge_map`` (H x W, uint8 in {0, 1}).
+    ``data_prefix['boundary_map_path']``; without it, e.g. for mmseg's
+    ``inference_model``, the sample passes unchanged), ``seg_fields``;
+    ``ori_shape`` if set.  Added keys: ``gt_edge_map`` (H x W, uint8 in {0, 1}).
 
     Args:
         backend_args: mmengine file backend arguments.
@@ -164,6 +165,8 @@ class LoadBoundaryMap(BaseTransform):
         self.backend_args = backend_args
 
     def transform(self, results: dict) -> dict:
+        if 'boundary_map_path' not in results:  # an image to predict only
+            return results
         path = results['boundary_map_path']
         edges = decode(path, read_bytes(path, self.backend_args),
                        cv2.IMREAD_GRAYSCALE)
