@@ -20,7 +20,7 @@ def make_wrapper(**kwargs):
 
 @cpu_only
 def test_cpu_amp_wrapper_autocasts_to_bf16_and_steps():
-    model, wrapper = make_wrapper()
+    model, wrapper = make_wrapper(emulated_bf16=True)
     before = model[0].weight.detach().clone()
     with wrapper.optim_context(model):
         out = model(torch.randn(2, 3, 8, 8))
@@ -31,6 +31,19 @@ def test_cpu_amp_wrapper_autocasts_to_bf16_and_steps():
     _, fresh = make_wrapper()
     fresh.load_state_dict(state)
     assert fresh.param_groups[0]['lr'] == pytest.approx(0.1)
+
+
+@cpu_only
+@pytest.mark.parametrize('native', [True, False])
+def test_cpu_amp_wrapper_uses_bf16_only_where_the_cpu_has_it(
+        monkeypatch, native):
+    monkeypatch.setattr('mrpan_mm.utils.precision.cpu_has_native_bf16',
+                        lambda: native)
+    model, wrapper = make_wrapper()
+    with wrapper.optim_context(model):
+        out = model(torch.randn(2, 3, 8, 8))
+    assert out.dtype == (torch.bfloat16 if native else torch.float32)
+    wrapper.update_params(out.float().mean())
 
 
 @cpu_only

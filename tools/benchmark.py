@@ -43,6 +43,9 @@ from mrpan_mm.benchmark import (Case, count_flops, count_parameters,
                                 markdown_table, run_worker, sam_flops,
                                 sam_level_shapes, time_interleaved)
 from mrpan_mm.benchmark.measure import build_sam, device_name, median, sam_step
+from mrpan_mm.utils import cpu_has_native_bf16
+
+VARIANTS = ('fp32', 'bf16', 'channels_last', 'bf16+channels_last')
 
 MODEL_COLUMNS = [
     'config', 'variant', 'input', 'params M', 'GFLOPs', 'SDPA GF',
@@ -70,6 +73,9 @@ def parse_args(argv=None):
                    help='add a bf16-autocast variant of every config')
     p.add_argument('--channels-last', action='store_true',
                    help='add a channels_last variant of every config')
+    p.add_argument('--variants', nargs='+', choices=VARIANTS,
+                   help='exactly these variants of every config (instead '
+                   'of fp32 plus what --amp / --channels-last add)')
     p.add_argument('--repeat', type=int, default=5)
     p.add_argument('--threads', type=int, default=None,
                    help='torch intra-op threads (also for the memory '
@@ -133,18 +139,17 @@ def machine_header(argv) -> str:
         'none'
     return (f'command: python tools/benchmark.py {shlex.join(argv)}\n'
             f'machine: {cpu}, {os.cpu_count()} CPUs, {mem_gib:.1f} GiB RAM, '
-            f'GPU: {gpu}; torch {torch.__version__}, '
+            f'GPU: {gpu}; native bf16: {cpu_has_native_bf16()}; '
+            f'torch {torch.__version__}, '
             f'{torch.get_num_threads()} threads; load average {load}')
 
 
 def make_cases(args, shape) -> List[Case]:
-    variants = [(False, False)]
-    if args.amp:
-        variants.append((True, False))
-    if args.channels_last:
-        variants.append((False, True))
-    if args.amp and args.channels_last:
-        variants.append((True, True))
+    names = args.variants or [
+        name for name, on in zip(VARIANTS, (
+            True, args.amp, args.channels_last, args.amp and
+            args.channels_last)) if on]
+    variants = [('bf16' in name, 'channels_last' in name) for name in names]
     cases = []
     for spec in args.configs:
         for amp, cl in variants:

@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 from mrpan_mm.apis import DepthInferencer
 from mrpan_mm.demo.camera import scaled_intrinsics
-from mrpan_mm.utils import CheckpointFileError
+from mrpan_mm.utils import CheckpointFileError, warn_if_emulated_bf16
 from mrpan_mm.utils.depth_io import MAX_PNG_DEPTH, write_depth_png
 from mrpan_mm.utils.point_cloud import write_ply
 from mrpan_mm.visualization import render_depth_colormap
@@ -212,6 +212,8 @@ def run(args: argparse.Namespace) -> List[str]:
     total = count_inputs(args.input)
     inferencer = DepthInferencer(cfg, args.checkpoint, args.device,
                                  show_progress=False)
+    if args.amp and args.device == 'cpu':
+        warn_if_emulated_bf16('tools/infer.py --amp')
     write = OutputWriter(args, default_intrinsics(cfg))
     skipped = [] if args.skip_bad else None
     names: List[str] = []

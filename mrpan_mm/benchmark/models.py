@@ -108,9 +108,9 @@ def build_optim_wrapper(model: torch.nn.Module, cfg: Config, amp: bool):
     from mmengine.optim import build_optim_wrapper as _build
     optim_cfg = copy.deepcopy(cfg.get('optim_wrapper', None)) or dict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
-    optim_cfg = dict(
-        type='AnyDeviceAmpOptimWrapper' if amp else 'OptimWrapper',
-        optimizer=optim_cfg['optimizer'])
+    optim_cfg = dict(type='OptimWrapper', optimizer=optim_cfg['optimizer'])
+    if amp:  # bf16 even where it is emulated: that is what is measured
+        optim_cfg.update(type='AnyDeviceAmpOptimWrapper', emulated_bf16=True)
     return _build(model, optim_cfg)
 
 

@@ -2,7 +2,10 @@
 ``--amp`` and ``--tta``."""
 from typing import Optional
 
+import torch
 from mmengine.config import Config
+
+from mrpan_mm.utils import warn_if_emulated_bf16
 
 
 def enable_test_amp(cfg: Config) -> None:
@@ -12,6 +15,8 @@ def enable_test_amp(cfg: Config) -> None:
     test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
     test_cfg['fp16'] = True
     cfg.test_cfg = test_cfg
+    if not torch.cuda.is_available():
+        warn_if_emulated_bf16('tools/test.py --amp')
 
 
 def enable_save_pred(cfg: Config, out_dir: Optional[str],
