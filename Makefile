@@ -2,23 +2,31 @@
 #   make demo   set up if needed, then train + evaluate the CPU demo
 #   make test   set up if needed, then run the test suite
 # Both are idempotent: setup re-runs only when a requirements file changes.
+# The demo installs only what it runs (requirements/cpu.txt); the tests add
+# requirements/tests.txt and requirements/deploy.txt.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.mrpan-setup-done
+CORE_STAMP := $(VENV)/.mrpan-setup-core
+TEST_STAMP := $(VENV)/.mrpan-setup-tests
 DEMO_WORK_DIR ?= work_dirs/mrpan_demo_cpu
 
-.PHONY: setup demo test chromium
+.PHONY: setup setup-tests demo test chromium
 
-setup: $(STAMP)
+setup: $(CORE_STAMP)
 
-$(STAMP): requirements/cpu.txt requirements/tests.txt requirements/deploy.txt \
-		setup.cfg pyproject.toml
+setup-tests: $(TEST_STAMP)
+
+$(CORE_STAMP): requirements/cpu.txt setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -r requirements/cpu.txt
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	touch $(CORE_STAMP)
+
+$(TEST_STAMP): $(CORE_STAMP) requirements/tests.txt requirements/deploy.txt
 	$(PY) -m pip install -r requirements/cpu.txt -r requirements/tests.txt \
 		-r requirements/deploy.txt
-	$(PY) -m pip install --no-deps --no-build-isolation -e .
-	touch $(STAMP)
+	touch $(TEST_STAMP)
 
 # Headless Chromium for the web page's browser test (Debian packages; as
 # root only, never fatal: without it that test is skipped).
@@ -34,5 +42,5 @@ chromium:
 demo: setup
 	$(PY) tools/run_demo.py --work-dir $(DEMO_WORK_DIR)
 
-test: setup chromium
+test: setup-tests chromium
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q

@@ -2,7 +2,7 @@
 
 The page runs the demo config with random weights in a subprocess on a
 free local port.  Chromium and its driver are Debian's ``chromium`` and
-``chromium-driver`` (``make setup`` installs them when run as root); the
+``chromium-driver`` (``make test`` installs them when run as root); the
 tests are skipped, saying so, only where they are not installed.
 """
 import os
@@ -66,7 +66,7 @@ def browser(tmp_path):
     """Headless Chromium with a fresh profile; skipped if not installed."""
     if not (osp.isfile(CHROMIUM) and osp.isfile(CHROMEDRIVER)):
         pytest.skip('Chromium is not installed (Debian: apt-get install '
-                    'chromium chromium-driver; `make setup` does it as root)')
+                    'chromium chromium-driver; `make test` does it as root)')
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()

@@ -180,22 +180,25 @@ def compare_with_pytorch(network: DepthNetwork, session,
 
 
 def compare_latency(network: DepthNetwork, session, inputs: torch.Tensor,
-                    repeat: int) -> Dict[str, float]:
-    """Median milliseconds per call: ONNX Runtime, PyTorch fp32 and bf16.
+                    repeat: int, bf16: bool = True) -> Dict[str, float]:
+    """Median milliseconds per call: ONNX Runtime, PyTorch fp32 and, with
+    ``bf16``, PyTorch under bf16 autocast.
 
-    The three are interleaved after one warm-up call each (see
+    The runtimes are interleaved after one warm-up call each (see
     :func:`~mrpan_mm.benchmark.measure.time_interleaved`).
     """
     feed = {INPUT_NAME: inputs.numpy()}
 
-    def torch_step(bf16: bool):
+    def torch_step(amp: bool):
         def step():
-            with torch.no_grad(), autocast('cpu', bf16):
+            with torch.no_grad(), autocast('cpu', amp):
                 network(inputs)
         return step
 
-    times = time_interleaved(
-        [lambda: session.run([OUTPUT_NAME], feed),
-         torch_step(False), torch_step(True)], repeat)
-    labels = ('onnxruntime', 'torch_fp32', 'torch_bf16')
+    steps = dict(onnxruntime=lambda: session.run([OUTPUT_NAME], feed),
+                 torch_fp32=torch_step(False))
+    if bf16:
+        steps['torch_bf16'] = torch_step(True)
+    times = time_interleaved(list(steps.values()), repeat)
+    labels = tuple(steps)
     return {label: 1000 * median(t) for label, t in zip(labels, times)}
