@@ -7,3 +7,7 @@ _base_ = [
 # Training recipe, Table I evaluation (Hu et al.'s protocol) and depth-edge
 # metrics come from _base_/datasets/nyu.py; README, "Differences", lists
 # what still differs from the paper, Hu et al. and SARPN.
+crop_size = (228, 304)  # (H, W) network input: Hu et al.'s centre crop
+# training batches are padded to the crop size
+data_preprocessor = dict(size=crop_size)
+model = dict(data_preprocessor=data_preprocessor)

@@ -6,8 +6,9 @@ _base_ = [
     '_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_160k.py'
 ]
 crop_size = (512, 512)
+data_preprocessor = dict(size=crop_size)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=data_preprocessor,
     decode_head=dict(num_classes=150))
 log_processor = dict(by_epoch=False)
 visualizer = dict(type='SegLocalVisualizer')

@@ -6,8 +6,9 @@ _base_ = [
     '_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_40k.py'
 ]
 crop_size = (480, 640)
+data_preprocessor = dict(size=crop_size)
 model = dict(
-    data_preprocessor=dict(size=crop_size),
+    data_preprocessor=data_preprocessor,
     decode_head=dict(num_classes=40))
 log_processor = dict(by_epoch=False)
 visualizer = dict(type='SegLocalVisualizer')

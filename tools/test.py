@@ -7,7 +7,8 @@ logs a Table-I-style table; ``--out DIR`` also writes per-image metrics and
 (uint16 mm; scored offline by ``tools/eval_predictions.py``); with
 ``--format-only`` the test images need no depth files and nothing is
 scored.  ``--amp``: bf16 autocast on the CPU, fp16 on CUDA.  ``--tta``:
-the config's ``tta_pipeline`` (flips) merged by ``DepthTTAModel``.
+the config's ``tta_pipeline``, by default the flip of its test pipeline,
+merged by ``DepthTTAModel``.
 
     python tools/test.py configs/mrpan_nyu.py work_dirs/mrpan/iter_1000.pth
 """

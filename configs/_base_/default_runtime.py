@@ -14,5 +14,6 @@ log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 load_from = None
 resume = False
-# tools/test.py --tta: mean of the depth maps of tta_pipeline's copies
+# tools/test.py --tta: mean of the depth maps of an image's copies (the
+# config's tta_pipeline, by default the flip of its test pipeline)
 tta_model = dict(type='DepthTTAModel')

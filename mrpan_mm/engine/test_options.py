@@ -1,6 +1,6 @@
 """Config changes for ``tools/test.py``'s ``--save-pred``, ``--format-only``,
 ``--amp`` and ``--tta``."""
-from typing import Optional
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.config import Config
@@ -39,12 +39,48 @@ def enable_save_pred(cfg: Config, out_dir: Optional[str],
         cfg.test_evaluator['format_only'] = True
 
 
+def flip_tta_pipeline(test_pipeline: Sequence[dict]) -> List[dict]:
+    """The flip test-time augmentation of a test pipeline.
+
+    The first step (the image loader) runs once; mmengine's ``TestTimeAug``
+    then makes two copies, unflipped and flipped horizontally, and runs
+    every later step on each.  The flip comes right after image loading, so
+    a ground truth loaded later is never flipped; ``DepthEstimator`` flips
+    the mirrored copy's prediction back and ``DepthTTAModel`` averages the
+    two.
+
+    Args:
+        test_pipeline: Transform configs, the image loader first.
+
+    Returns:
+        ``[loader, dict(type='TestTimeAug', transforms=[[no flip, flip],
+        [step 1], [step 2], ...])]``.
+    """
+    loader, *steps = test_pipeline
+    flips = [
+        dict(type='RandomFlip', prob=prob, direction='horizontal')
+        for prob in (0.0, 1.0)
+    ]
+    return [
+        loader,
+        dict(type='TestTimeAug',
+             transforms=[flips] + [[step] for step in steps])
+    ]
+
+
 def enable_tta(cfg: Config) -> None:
     """Wrap the model in ``cfg.tta_model`` and test on ``cfg.tta_pipeline``
-    (``--tta``)."""
-    if 'tta_pipeline' not in cfg or 'tta_model' not in cfg:
-        raise ValueError('--tta needs tta_pipeline and tta_model in the '
-                         'config (see configs/_base_/datasets/nyu.py)')
-    cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+    (``--tta``); without a ``tta_pipeline`` in the config, on the flip
+    augmentation of the test loader's pipeline (:func:`flip_tta_pipeline`).
+
+    Raises:
+        ValueError: the config has no ``tta_model``.
+    """
+    if 'tta_model' not in cfg:
+        raise ValueError('--tta needs tta_model in the config (see '
+                         'configs/_base_/default_runtime.py)')
+    pipeline = cfg.get('tta_pipeline') or flip_tta_pipeline(
+        cfg.test_dataloader.dataset.pipeline)
+    cfg.test_dataloader.dataset.pipeline = pipeline
     cfg.tta_model.module = cfg.model
     cfg.model = cfg.tta_model

@@ -92,18 +92,8 @@ val_evaluator = dict(
     boundary_metrics=True)
 test_evaluator = val_evaluator
 
-# Test-time augmentation (tools/test.py --tta): each test image and its
-# mirror image go through the test pipeline's steps; the flip comes right
-# after image loading, so the ground truth is never flipped.  DepthTTAModel
-# (default_runtime.py) averages the two predictions, the mirrored one
-# flipped back by DepthEstimator.  A config that redefines test_pipeline
-# must restate this block (configs/mrpan_demo_cpu.py).
-tta_pipeline = [
-    test_pipeline[0],
-    dict(
-        type='TestTimeAug',
-        transforms=[[
-            dict(type='RandomFlip', prob=0.0, direction='horizontal'),
-            dict(type='RandomFlip', prob=1.0, direction='horizontal')
-        ]] + [[step] for step in test_pipeline[1:]])
-]
+# Test-time augmentation (tools/test.py --tta): without a `tta_pipeline`
+# here, each test image and its mirror image go through the test loader's
+# steps (mrpan_mm.engine.flip_tta_pipeline: the flip right after image
+# loading, so the ground truth is never flipped) and DepthTTAModel
+# (default_runtime.py) averages the two predictions.

@@ -1,14 +1,14 @@
 # MRPAN (ICPR 2020): SENet-154 + MACA neck (GAM + SAM) + residual pyramid
 # head with the improved RRM + multi-scale loss (l_depth + l_grad + l_normal
 # at each of the five scales).  Ablation rows switch `use_gam`/`use_sam` in
-# the neck and `refine` in the head.
+# the neck and `refine` in the head.  The network input size (the data
+# preprocessor's `size`) is set by the top-level config, next to its crop.
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
-    size=(228, 304),  # training batches are padded to the crop size
     pad_val=0,
     seg_pad_val=0)  # padded depth is 0 = invalid, ignored by the loss
 model = dict(
