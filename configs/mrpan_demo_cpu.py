@@ -1,13 +1,15 @@
-# The CPU demo (README's `make demo`): the light MRPAN (SE-ResNeXt-26 from
-# scratch, MACA + RRM) on the embedded procedural rooms, sized to train and
-# evaluate in about six minutes on 2 CPU cores.  The network runs at 72x96
-# (more samples per minute beat resolution at this budget) and is
-# evaluated at the rooms' full 120x160.
+# The CPU demo (README's `make demo`): the light MRPAN (ConvNeXt-atto from
+# scratch, MACA + RRM) on the embedded procedural rooms, sized to set up,
+# render, train and evaluate in 8 minutes on 2 CPU cores without native
+# bf16 (fp32).  The network runs at 48x64 (at this budget more steps beat
+# resolution: README, "Demo encoder") and is evaluated at the rooms' full
+# 120x160.
 _base_ = [
-    '_base_/models/mrpan_seresnext26_demo.py', '_base_/datasets/demo_rooms.py',
-    '_base_/default_runtime.py', '_base_/schedules/schedule_20e_adam.py'
+    '_base_/models/mrpan_convnext_atto_demo.py',
+    '_base_/datasets/demo_rooms.py', '_base_/default_runtime.py',
+    '_base_/schedules/schedule_20e_adam.py'
 ]
-crop_size = (72, 96)  # (H, W) the network sees: the dataset's resize
+crop_size = (48, 64)  # (H, W) the network sees: the dataset's resize
 data_preprocessor = dict(size=crop_size)
 model = dict(
     data_preprocessor=data_preprocessor,
@@ -15,9 +17,10 @@ model = dict(
     test_cfg=dict(mode='slide_flip', crop_size=crop_size, stride=crop_size))
 
 max_epochs = 8
-# bf16 autocast with channels-last weights and a fused Adam step: the
-# fastest training step measured on this CPU (docs/benchmarks.md).  lr 2e-3
-# at batch 16 (1e-3 and 1.5e-3 gave AbsRel 0.110 and 0.105 vs 0.093).
+# Mixed precision where it pays: bf16 autocast on CPUs with native bf16
+# (AVX-512 BF16 / AMX; fp32 elsewhere, see AnyDeviceAmpOptimWrapper),
+# channels-last weights and a fused Adam step.  lr 2e-3 at batch 16 (4e-3
+# with warm-up gave the same AbsRel).
 optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
     optimizer=dict(lr=2e-3, fused=True))

@@ -104,7 +104,8 @@ def test_misspelt_config_key_is_named():
 
 def test_backbone_levels_not_matching_the_neck_are_refused():
     init_default_scope('mmseg')
-    cfg = Config.fromfile(DEMO)
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/models/mrpan_seresnext26_demo.py'))
     cfg.model.backbone.out_indices = (1, 2, 3, 4)
     model = MODELS.build(cfg.model)
     with pytest.raises(ValueError, match='expects 5 levels'):
