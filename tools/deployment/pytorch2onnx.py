@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> None:
         if not bf16:
             print('PyTorch bf16 not timed: this CPU has no native bfloat16 '
                   '(emulated, it is slower than fp32; docs/benchmarks.md '
-                  'section 5)')
+                  'section 9)')
         times = compare_latency(network, session, inputs, args.latency, bf16)
         print('latency (median ms, {} threads): '.format(
             torch.get_num_threads()) + ', '.join(
