@@ -64,7 +64,8 @@ def main():
     total_seconds = time.perf_counter() - start
 
     metrics = final_metrics(runner)
-    baseline = mean_depth_baseline(args.data_root)
+    baseline = mean_depth_baseline(args.data_root,
+                                   cfg.test_evaluator.protocol)
     panels = sorted(
         glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*')))
     summary = dict(

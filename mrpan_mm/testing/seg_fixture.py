@@ -83,5 +83,5 @@ def make_seg_fixture(root: str,
                                   border, rng)
         return paint(labels), labels
 
-    return write_nyu_layout(root, 'seg_annotations', (num_train, num_test),
+    return write_nyu_layout(root, 'labels', (num_train, num_test),
                             scene, make_sample)
