@@ -23,7 +23,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .models import (build_model, build_optim_wrapper, load_config,
+from .models import (build_model, build_optim_wrapper, spec_config,
                      synthetic_batch)
 
 MIB = 1024 * 1024
@@ -100,7 +100,7 @@ class Case:
     def build(self, train: bool) -> 'Case':
         torch.manual_seed(self.seed)
         self.device = device_name()
-        self.cfg = load_config(self.spec, self.encoder, self.cfg_options)
+        self.cfg = spec_config(self.spec, self.encoder, self.cfg_options)
         self.model = build_model(self.cfg).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -266,7 +266,7 @@ def sam_level_shapes(spec: str, shape: Sequence[int], batch: int,
 
     The backbone runs on the ``meta`` device (shapes only, no compute).
     """
-    cfg = load_config(spec, encoder, cfg_options)
+    cfg = spec_config(spec, encoder, cfg_options)
     model = build_model(cfg)
     backbone = model.backbone.to('meta').eval()
     with torch.no_grad():
