@@ -3,18 +3,17 @@ from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig, SampleList
 from torch import Tensor
-from .residual_pyramid import ResidualPyramidDecoder
+from .pyramid_head import ResidualPyramidHead
 
 OUTPUT_ACTIVATIONS = dict(
     identity=nn.Identity, relu=nn.ReLU, softplus=nn.Softplus)
 
 
 @MODELS.register_module()
-class MRPANHead(BaseDecodeHead):
+class MRPANHead(ResidualPyramidHead):
     """Residual pyramid depth head of MRPAN (SARPN's decoder + RRM).
 
     Takes the output of :class:`MACANeck`: L fused levels (finest first)
@@ -25,9 +24,9 @@ class MRPANHead(BaseDecodeHead):
     ``loss_decode``; inference returns the finest depth resized to the
     (padded) input and clamped to ``[min_depth, max_depth]``.
 
-    Like mmseg's ``VPDDepthHead`` it skips ``BaseDecodeHead.__init__`` (whose
-    ``conv_seg`` would be unused) and exposes ``num_classes = 1``,
-    ``out_channels = 1`` and ``align_corners`` for ``DepthEstimator``.
+    ``BaseDecodeHead`` is set up by :class:`ResidualPyramidHead`, with
+    ``num_classes = out_channels = 1`` and ``align_corners`` as
+    ``DepthEstimator`` reads them.
 
     Args:
         in_channels (Sequence[int]): Channels of the neck's fused levels,
@@ -58,10 +57,6 @@ class MRPANHead(BaseDecodeHead):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
-    num_classes = 1
-    out_channels = 1
-    input_transform = None
-
     def __init__(self,
                  in_channels: Sequence[int] = (64, 128, 256, 512, 1024),
                  top_channels: int = 2048,
@@ -76,30 +71,28 @@ class MRPANHead(BaseDecodeHead):
                  act_cfg: ConfigType = dict(type='ReLU'),
                  align_corners: bool = True,
                  init_cfg: OptMultiConfig = None):
-        # BaseDecodeHead.__init__ would build an unused 1x1 ``conv_seg``.
-        super(BaseDecodeHead, self).__init__(init_cfg=init_cfg)
         if out_act not in OUTPUT_ACTIVATIONS:
             raise ValueError(f'out_act must be one of '
                              f'{tuple(OUTPUT_ACTIVATIONS)}, got {out_act!r}')
         if not 0 < min_depth < max_depth:
             raise ValueError('need 0 < min_depth < max_depth, got '
                              f'min_depth={min_depth}, max_depth={max_depth}')
-        self.in_channels = tuple(in_channels)
-        self.min_depth = min_depth
-        self.max_depth = max_depth
-        self.depth_offset = depth_offset
-        self.align_corners = align_corners
-        self.decoder = ResidualPyramidDecoder(
+        super().__init__(
             in_channels,
             top_channels,
             top_proj_channels,
-            channels=self.out_channels,
             refine=refine,
+            num_classes=1,
+            out_channels=1,
+            loss_decode=loss_decode,
             norm_cfg=norm_cfg,
             act_cfg=act_cfg,
-            align_corners=align_corners)
+            align_corners=align_corners,
+            init_cfg=init_cfg)
+        self.min_depth = min_depth
+        self.max_depth = max_depth
+        self.depth_offset = depth_offset
         self.out_act = OUTPUT_ACTIVATIONS[out_act]()
-        self.loss_decode = MODELS.build(loss_decode)
 
     def extra_repr(self) -> str:
         return (f'min_depth={self.min_depth}, max_depth={self.max_depth}, '
@@ -118,9 +111,10 @@ class MRPANHead(BaseDecodeHead):
             list[Tensor]: L depth maps in metres, **finest first**: element t
             has shape (N, 1, H_t, W_t); element 0 is the output.
         """
-        self.decoder.check_inputs(inputs, type(self).__name__)
-        preds = self.decoder(inputs[:-1], inputs[-1])
-        return [self.out_act(pred + self.depth_offset) for pred in preds]
+        return [
+            self.out_act(pred + self.depth_offset)
+            for pred in self.forward_pyramid(inputs)
+        ]
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
         """Ground-truth depth (N, 1, H, W) in metres from ``gt_depth_map``."""

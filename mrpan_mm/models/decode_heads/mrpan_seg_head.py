@@ -2,18 +2,16 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
-import torch.nn.functional as F
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
-from .residual_pyramid import ResidualPyramidDecoder
+from ..utils import resize_to
+from .pyramid_head import ResidualPyramidHead
 
 
 @MODELS.register_module()
-class MRPANSegHead(BaseDecodeHead):
+class MRPANSegHead(ResidualPyramidHead):
     """Residual pyramid segmentation head with deep supervision.
 
     The segmentation counterpart of :class:`MRPANHead`: it takes the output
@@ -40,12 +38,9 @@ class MRPANSegHead(BaseDecodeHead):
     input, as mmseg's decode heads do; ``EncoderDecoder`` then crops and
     resizes them to the original image.
 
-    ``BaseDecodeHead`` is initialised with ``input_transform=
-    'multiple_select'`` over all L + 1 inputs; its ``channels`` is
-    ``top_proj_channels`` (the head has no single hidden width) and its 1x1
-    ``conv_seg`` is removed: the pyramid produces the logits itself.  Only
-    softmax (multi-class) outputs are supported: ``out_channels`` equals
-    ``num_classes``.
+    ``BaseDecodeHead`` is set up by :class:`ResidualPyramidHead` (the same
+    path as :class:`MRPANHead`).  Only softmax (multi-class) outputs are
+    supported: ``out_channels`` equals ``num_classes``.
 
     Args:
         num_classes (int): Number of classes.
@@ -93,21 +88,19 @@ class MRPANSegHead(BaseDecodeHead):
                  init_cfg: OptMultiConfig = None):
         num_levels = len(in_channels)
         super().__init__(
-            in_channels=tuple(in_channels) + (top_channels, ),
-            channels=top_proj_channels,
+            in_channels,
+            top_channels,
+            top_proj_channels,
+            refine=refine,
             num_classes=num_classes,
             out_channels=num_classes,
-            dropout_ratio=0,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            in_index=tuple(range(num_levels + 1)),
-            input_transform='multiple_select',
             loss_decode=loss_decode,
             ignore_index=ignore_index,
             sampler=sampler,
+            norm_cfg=norm_cfg,
+            act_cfg=act_cfg,
             align_corners=align_corners,
             init_cfg=init_cfg)
-        del self.conv_seg
         if scale_weights is None:
             scale_weights = (1.0, ) * num_levels
         if len(scale_weights) != num_levels or min(scale_weights) < 0:
@@ -115,15 +108,6 @@ class MRPANSegHead(BaseDecodeHead):
                 f'scale_weights needs {num_levels} non-negative weights (one '
                 f'per level), got {tuple(scale_weights)}')
         self.scale_weights = tuple(float(w) for w in scale_weights)
-        self.decoder = ResidualPyramidDecoder(
-            in_channels,
-            top_channels,
-            top_proj_channels,
-            channels=self.out_channels,
-            refine=refine,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            align_corners=align_corners)
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, scale_weights={self.scale_weights}'
@@ -140,9 +124,7 @@ class MRPANSegHead(BaseDecodeHead):
             list[Tensor]: L logit maps, **finest first**: element t has shape
             (N, num_classes, H_t, W_t); element 0 is the output.
         """
-        self.decoder.check_inputs(inputs, type(self).__name__)
-        inputs = self._transform_inputs(inputs)
-        return self.decoder(inputs[:-1], inputs[-1])
+        return self.forward_pyramid(inputs)
 
     def loss_by_feat(self, seg_logits: List[Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -166,9 +148,8 @@ class MRPANSegHead(BaseDecodeHead):
             losses_decode = [self.loss_decode]
         losses = dict()
         for logits, scale_weight in zip(seg_logits, self.scale_weights):
-            label = F.interpolate(
-                seg_label.float(), size=logits.shape[2:],
-                mode='nearest').long()
+            label = resize_to(
+                seg_label.float(), logits.shape[2:], mode='nearest').long()
             weight = None if self.sampler is None else \
                 self.sampler.sample(logits, label)
             label = label.squeeze(1)
@@ -180,10 +161,9 @@ class MRPANSegHead(BaseDecodeHead):
                     ignore_index=self.ignore_index)
                 name = loss_decode.loss_name
                 losses[name] = losses.get(name, 0) + value
-        finest = resize(
+        finest = resize_to(
             seg_logits[0],
-            size=seg_label.shape[2:],
-            mode='bilinear',
+            seg_label.shape[2:],
             align_corners=self.align_corners)
         losses['acc_seg'] = accuracy(
             finest, seg_label.squeeze(1), ignore_index=self.ignore_index)
