@@ -100,20 +100,12 @@ class MRPANHead(ResidualPyramidHead):
                 f'align_corners={self.align_corners}')
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
-        """Depth at every pyramid level.
-
-        Args:
-            inputs (tuple[Tensor]): The neck's output: L fused levels, level t
-                of shape (N, in_channels[t], H_t, W_t), finest first, then the
-                deepest backbone feature (N, top_channels, H_{L-1}, W_{L-1}).
-
-        Returns:
-            list[Tensor]: L depth maps in metres, **finest first**: element t
-            has shape (N, 1, H_t, W_t); element 0 is the output.
-        """
+        """Depth in metres at every pyramid level, finest first: the
+        pyramid's maps (N, 1, H_t, W_t) of the base class's ``forward``
+        plus ``depth_offset``, through the output activation."""
         return [
             self.out_act(pred + self.depth_offset)
-            for pred in self.forward_pyramid(inputs)
+            for pred in super().forward(inputs)
         ]
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:

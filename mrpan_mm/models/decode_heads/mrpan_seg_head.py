@@ -112,20 +112,6 @@ class MRPANSegHead(ResidualPyramidHead):
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, scale_weights={self.scale_weights}'
 
-    def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
-        """Class logits at every pyramid level.
-
-        Args:
-            inputs (tuple[Tensor]): The neck's output: L fused levels, level t
-                of shape (N, in_channels[t], H_t, W_t), finest first, then the
-                deepest backbone feature (N, top_channels, H_{L-1}, W_{L-1}).
-
-        Returns:
-            list[Tensor]: L logit maps, **finest first**: element t has shape
-            (N, num_classes, H_t, W_t); element 0 is the output.
-        """
-        return self.forward_pyramid(inputs)
-
     def loss_by_feat(self, seg_logits: List[Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
         """Deep-supervision loss over all levels.

@@ -85,8 +85,9 @@ class ResidualPyramidHead(BaseDecodeHead):
             act_cfg=act_cfg,
             align_corners=align_corners)
 
-    def forward_pyramid(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
-        """The decoder's L raw predictions, finest first.
+    def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
+        """The decoder's L raw predictions (class logits of the segmentation
+        head), finest first.
 
         Args:
             inputs (tuple[Tensor]): The neck's output: L fused levels, level t
@@ -94,7 +95,8 @@ class ResidualPyramidHead(BaseDecodeHead):
                 deepest backbone feature (N, top_channels, H_{L-1}, W_{L-1}).
 
         Returns:
-            list[Tensor]: Element t has shape (N, out_channels, H_t, W_t).
+            list[Tensor]: Element t has shape (N, out_channels, H_t, W_t);
+            element 0 is the output.
         """
         self.decoder.check_inputs(inputs, type(self).__name__)
         inputs = self._transform_inputs(inputs)
