@@ -29,14 +29,8 @@ class MRPANHead(ResidualPyramidHead):
     ``DepthEstimator`` reads them.
 
     Args:
-        in_channels (Sequence[int]): Channels of the neck's fused levels,
-            finest first. Defaults to SENet-154/SARPN's
-            ``(64, 128, 256, 512, 1024)``.
-        top_channels (int): Channels of the deepest backbone feature.
-            Defaults to 2048.
-        top_proj_channels (int): Its 1x1 projection width. Defaults to 1024.
-        refine (str): ``'rrm'`` (MRPAN's RRM, "+RRM" row) or ``'basic'``
-            (SARPN's refine block). Defaults to ``'rrm'``.
+        in_channels, top_channels, top_proj_channels, refine: The pyramid,
+            see :class:`ResidualPyramidHead`.
         out_act (str): Output activation, ``'identity'`` (SARPN), ``'relu'``
             or ``'softplus'``. Defaults to ``'identity'``.
         min_depth (float): Lower clamp of predicted depth at inference, in
@@ -77,18 +71,10 @@ class MRPANHead(ResidualPyramidHead):
         if not 0 < min_depth < max_depth:
             raise ValueError('need 0 < min_depth < max_depth, got '
                              f'min_depth={min_depth}, max_depth={max_depth}')
-        super().__init__(
-            in_channels,
-            top_channels,
-            top_proj_channels,
-            refine=refine,
-            num_classes=1,
-            out_channels=1,
-            loss_decode=loss_decode,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            align_corners=align_corners,
-            init_cfg=init_cfg)
+        super().__init__(in_channels, top_channels, top_proj_channels, refine,
+                         norm_cfg, act_cfg, align_corners, init_cfg,
+                         num_classes=1, out_channels=1,
+                         loss_decode=loss_decode)
         self.min_depth = min_depth
         self.max_depth = max_depth
         self.depth_offset = depth_offset

@@ -44,14 +44,8 @@ class MRPANSegHead(ResidualPyramidHead):
 
     Args:
         num_classes (int): Number of classes.
-        in_channels (Sequence[int]): Channels of the neck's fused levels,
-            finest first. Defaults to SENet-154/SARPN's
-            ``(64, 128, 256, 512, 1024)``.
-        top_channels (int): Channels of the deepest backbone feature.
-            Defaults to 2048.
-        top_proj_channels (int): Its 1x1 projection width. Defaults to 1024.
-        refine (str): ``'rrm'`` (MRPAN's residual refinement module) or
-            ``'basic'`` (SARPN's refine block). Defaults to ``'rrm'``.
+        in_channels, top_channels, top_proj_channels, refine: The pyramid,
+            see :class:`ResidualPyramidHead`.
         scale_weights (Sequence[float], optional): Loss weight of each level,
             finest first, non-negative. Defaults to 1.0 for every level.
         loss_decode (dict | Sequence[dict]): Loss config(s), called as
@@ -87,20 +81,11 @@ class MRPANSegHead(ResidualPyramidHead):
                  align_corners: bool = True,
                  init_cfg: OptMultiConfig = None):
         num_levels = len(in_channels)
-        super().__init__(
-            in_channels,
-            top_channels,
-            top_proj_channels,
-            refine=refine,
-            num_classes=num_classes,
-            out_channels=num_classes,
-            loss_decode=loss_decode,
-            ignore_index=ignore_index,
-            sampler=sampler,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            align_corners=align_corners,
-            init_cfg=init_cfg)
+        super().__init__(in_channels, top_channels, top_proj_channels, refine,
+                         norm_cfg, act_cfg, align_corners, init_cfg,
+                         num_classes=num_classes, out_channels=num_classes,
+                         loss_decode=loss_decode, ignore_index=ignore_index,
+                         sampler=sampler)
         if scale_weights is None:
             scale_weights = (1.0, ) * num_levels
         if len(scale_weights) != num_levels or min(scale_weights) < 0:

@@ -3,7 +3,7 @@ import warnings
 from typing import List, Sequence, Tuple
 
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
-from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
+from mmseg.utils import ConfigType, OptMultiConfig
 from torch import Tensor
 from .residual_pyramid import ResidualPyramidDecoder
 
@@ -24,62 +24,49 @@ class ResidualPyramidHead(BaseDecodeHead):
 
     Args:
         in_channels (Sequence[int]): Channels of the neck's fused levels,
-            finest first.
-        top_channels (int): Channels of the deepest backbone feature.
-        top_proj_channels (int): Its 1x1 projection width.
-        refine (str): ``'rrm'`` or ``'basic'`` (see the decoder).
-        num_classes (int): mmseg's number of classes (1 for depth).
-        out_channels (int): Channels of every prediction.
-        loss_decode (dict | Sequence[dict]): Loss config(s), built by
-            ``BaseDecodeHead``.
-        ignore_index (int): Label ignored by segmentation losses.
-        sampler (dict, optional): Pixel sampler config.
+            finest first (both heads default to SENet-154/SARPN's
+            ``(64, 128, 256, 512, 1024)``).
+        top_channels (int): Channels of the deepest backbone feature
+            (default 2048).
+        top_proj_channels (int): Its 1x1 projection width (default 1024).
+        refine (str): ``'rrm'`` (MRPAN's residual refinement module, the
+            default) or ``'basic'`` (SARPN's refine block).
         norm_cfg (dict): Normalisation layer.
         act_cfg (dict): Activation layer.
-        align_corners (bool): ``align_corners`` of every bilinear resize.
+        align_corners (bool): ``align_corners`` of every bilinear resize
+            (pyramid upsampling, resizing to the input).
         init_cfg (dict, optional): Initialisation config.
+        **decode_head_args: ``num_classes``, ``out_channels``,
+            ``loss_decode`` and, for segmentation, ``ignore_index`` and
+            ``sampler``: passed to ``BaseDecodeHead``.
     """
 
-    def __init__(self,
-                 in_channels: Sequence[int],
-                 top_channels: int,
-                 top_proj_channels: int,
-                 refine: str,
-                 num_classes: int,
-                 out_channels: int,
-                 loss_decode: ConfigType,
-                 ignore_index: int = 255,
-                 sampler: OptConfigType = None,
-                 norm_cfg: ConfigType = dict(type='BN'),
-                 act_cfg: ConfigType = dict(type='ReLU'),
-                 align_corners: bool = True,
-                 init_cfg: OptMultiConfig = None):
+    def __init__(self, in_channels: Sequence[int], top_channels: int,
+                 top_proj_channels: int, refine: str, norm_cfg: ConfigType,
+                 act_cfg: ConfigType, align_corners: bool,
+                 init_cfg: OptMultiConfig, **decode_head_args):
         num_levels = len(in_channels)
         with warnings.catch_warnings():
-            if out_channels == 1:
+            if decode_head_args.get('out_channels') == 1:
                 warnings.filterwarnings(
                     'ignore', message='threshold is not defined')
             super().__init__(
                 in_channels=tuple(in_channels) + (top_channels, ),
                 channels=top_proj_channels,
-                num_classes=num_classes,
-                out_channels=out_channels,
                 dropout_ratio=0,
                 norm_cfg=norm_cfg,
                 act_cfg=act_cfg,
                 in_index=tuple(range(num_levels + 1)),
                 input_transform='multiple_select',
-                loss_decode=loss_decode,
-                ignore_index=ignore_index,
-                sampler=sampler,
                 align_corners=align_corners,
-                init_cfg=init_cfg)
+                init_cfg=init_cfg,
+                **decode_head_args)
         del self.conv_seg
         self.decoder = ResidualPyramidDecoder(
             in_channels,
             top_channels,
             top_proj_channels,
-            channels=out_channels,
+            channels=self.out_channels,
             refine=refine,
             norm_cfg=norm_cfg,
             act_cfg=act_cfg,
