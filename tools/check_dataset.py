@@ -18,7 +18,8 @@ import sys
 
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
-from mrpan_mm.datasets import SPLITS, format_problem_table, scan_nyu_split
+from mrpan_mm.datasets import format_problem_table, scan_nyu_split
+from mrpan_mm.datasets.nyu_metadata import SPLITS
 
 
 def parse_args(argv=None):
