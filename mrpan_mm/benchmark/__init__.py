@@ -1,4 +1,5 @@
-"""Reusable code of ``tools/benchmark.py`` (not imported by the models)."""
+"""The benchmark behind ``tools/benchmark.py`` (not imported by the models):
+model cases and measurements (``measure``), the tables (``runner``)."""
 from .measure import (Case, count_flops, count_parameters, run_worker,
                       sam_level_shapes, time_interleaved)
 from .models import PRESETS, spec_config, parse_spec, synthetic_batch
