@@ -35,7 +35,7 @@ def mean_depth_baseline(
     Returns:
         ``mean_depth`` (m), ``abs_rel`` and ``d1`` (δ<1.25) on the test split.
     """
-    metric = NYUDepthMetric(protocol=protocol)
+    metric = NYUDepthMetric(protocol=protocol, prefix='mean_depth_baseline')
     train = []
     for path in _depth_paths(root, 'train'):
         gt = metric.protocol.gt_region(torch.from_numpy(read_depth_png(path)))
