@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from mrpan_mm.utils import has_compiled_mmcv_ops, sigmoid_focal_loss
+from mrpan_mm.compat import has_compiled_mmcv_ops, sigmoid_focal_loss
 
 needs_fallback = pytest.mark.skipif(
     has_compiled_mmcv_ops(), reason='full mmcv installed: no stand-in used')

@@ -11,9 +11,9 @@ from mmcv.transforms import LoadImageFromFile
 from mmseg.datasets import NYUDataset
 from mmseg.datasets.transforms import LoadDepthAnnotation
 
-from mrpan_mm.demo import (Camera, make_demo_dataset, pixel_rays,
-                           render_scene, render_view, sample_scene,
-                           scaled_intrinsics)
+from mrpan_mm.demo import (Camera, make_demo_dataset, mean_depth_baseline,
+                           pixel_rays, render_scene, render_view,
+                           sample_scene, scaled_intrinsics)
 from mrpan_mm.demo.raycast import (intersect_boxes, intersect_room,
                                    segments_blocked)
 from mrpan_mm.demo.render import cast_from_camera
@@ -219,3 +219,24 @@ def test_second_call_rewrites_nothing_and_repairs_changes(tmp_path):
     assert make_demo_dataset(root, **dict(SMALL, num_test=2))
     assert len(os.listdir(osp.join(root, 'images', 'test'))) == 2
     assert len(os.listdir(osp.join(root, 'annotations', 'test'))) == 2
+
+
+def test_mean_depth_baseline_matches_numpy(demo_root):
+    """The training-mean baseline against NumPy: mean over the training
+    pixels in (1e-3, 10) m, per-image AbsRel and δ<1.25 over the same
+    range, averaged over the test images."""
+    def depths(split):
+        folder = osp.join(demo_root, 'annotations', split)
+        for name in sorted(os.listdir(folder)):
+            mm = cv2.imread(osp.join(folder, name), cv2.IMREAD_UNCHANGED)
+            metres = mm.astype(np.float64) / 1000.0
+            yield metres[(metres > 1e-3) & (metres < 10.0)]
+
+    mean = np.concatenate(list(depths('train'))).mean()
+    abs_rel = [np.mean(np.abs(mean - gt) / gt) for gt in depths('test')]
+    d1 = [np.mean(np.maximum(mean / gt, gt / mean) < 1.25)
+          for gt in depths('test')]
+    baseline = mean_depth_baseline(demo_root)
+    np.testing.assert_allclose(
+        [baseline['mean_depth'], baseline['abs_rel'], baseline['d1']],
+        [mean, np.mean(abs_rel), np.mean(d1)], rtol=1e-5)

@@ -19,8 +19,7 @@ import sys
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mrpan_mm.datasets import format_problem_table, scan_nyu_split
-
-DEFAULT_SPLITS = ('train', 'test')
+from mrpan_mm.datasets.nyu_metadata import SPLITS
 
 
 def parse_args(argv=None):
@@ -32,7 +31,7 @@ def parse_args(argv=None):
         '--splits',
         nargs='+',
         help='splits to check (sub-folders of images/); default: those of '
-        f'{"/".join(DEFAULT_SPLITS)} that exist')
+        f'{"/".join(SPLITS)} that exist')
     parser.add_argument(
         '--depth-dtype',
         default='uint16',
@@ -49,12 +48,12 @@ def present_splits(data_root: str) -> list:
     """The default splits found under ``images/``; all of them if none is
     (so that a wrong ``data_root`` is reported)."""
     found = [
-        split for split in DEFAULT_SPLITS
+        split for split in SPLITS
         if osp.isdir(osp.join(data_root, 'images', split))
     ]
     if not found:
-        return list(DEFAULT_SPLITS)
-    for split in DEFAULT_SPLITS:
+        return list(SPLITS)
+    for split in SPLITS:
         if split not in found:
             print(f'{split}: absent, not checked (name it with --split to '
                   'require it)')

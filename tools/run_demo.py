@@ -64,7 +64,9 @@ def main():
     total_seconds = time.perf_counter() - start
 
     metrics = final_metrics(runner)
-    baseline = mean_depth_baseline(args.data_root)
+    # Scored as the model is: the test metric's protocol (its default too).
+    baseline = mean_depth_baseline(
+        args.data_root, cfg.test_evaluator.get('protocol', 'eigen'))
     panels = sorted(
         glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*')))
     summary = dict(

@@ -1,13 +1,14 @@
-"""Reusable code of ``tools/benchmark.py`` (not imported by the models)."""
+"""The benchmark behind ``tools/benchmark.py`` (not imported by the models):
+model cases and measurements (``measure``), the tables (``runner``)."""
 from .measure import (Case, count_flops, count_parameters, run_worker,
                       sam_level_shapes, time_interleaved)
-from .models import PRESETS, load_config, parse_spec, synthetic_batch
+from .models import PRESETS, spec_config, parse_spec, synthetic_batch
 from .naive_sam import NaiveSpatialAttention, sam_flops
 from .table import markdown_table
 
 __all__ = [
     'Case', 'count_flops', 'count_parameters', 'run_worker',
-    'sam_level_shapes', 'time_interleaved', 'PRESETS', 'load_config',
+    'sam_level_shapes', 'time_interleaved', 'PRESETS', 'spec_config',
     'parse_spec', 'synthetic_batch', 'NaiveSpatialAttention', 'sam_flops',
     'markdown_table'
 ]

@@ -17,18 +17,17 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .models import (build_model, build_optim_wrapper, load_config,
+from ..compat import CPU_FLASH_SDPA_OP
+from .models import (build_model, build_optim_wrapper, spec_config,
                      synthetic_batch)
 
 MIB = 1024 * 1024
-_CPU_SDPA = getattr(torch.ops.aten, '_scaled_dot_product_flash_attention_for_cpu',
-                    None)
 
 
 def device_name() -> str:
@@ -68,8 +67,8 @@ def count_flops(fn: Callable[[], Any]) -> Dict[str, int]:
     counter, which sees no functional call) reports.
     """
     mapping = {}
-    if _CPU_SDPA is not None:
-        mapping[_CPU_SDPA] = _sdpa_flops
+    if CPU_FLASH_SDPA_OP is not None:
+        mapping[CPU_FLASH_SDPA_OP] = _sdpa_flops
     counter = FlopCounterMode(display=False, custom_mapping=mapping)
     with counter:
         fn()
@@ -82,8 +81,11 @@ def count_flops(fn: Callable[[], Any]) -> Dict[str, int]:
 
 @dataclass
 class Case:
-    """One model variant ready to run inference / training steps."""
-    label: str
+    """One model variant ready to run inference / training steps.
+
+    The first fields describe the case (:meth:`describe` passes them to a
+    memory subprocess); :meth:`build` fills the last five.
+    """
     spec: str
     shape: Sequence[int]
     batch: int
@@ -92,15 +94,24 @@ class Case:
     encoder: Optional[str] = None
     cfg_options: Optional[Dict[str, Any]] = None
     seed: int = 0
+    device: Optional[str] = field(default=None, repr=False)
     model: Any = field(default=None, repr=False)
     cfg: Any = field(default=None, repr=False)
     data: Any = field(default=None, repr=False)
     optim_wrapper: Any = field(default=None, repr=False)
 
+    @property
+    def variant(self) -> str:
+        """``'fp32'``, ``'bf16'``, ``'channels_last'`` or
+        ``'bf16+channels_last'``."""
+        return '+'.join(name for name, on in (
+            ('bf16', self.amp), ('channels_last', self.channels_last))
+            if on) or 'fp32'
+
     def build(self, train: bool) -> 'Case':
         torch.manual_seed(self.seed)
         self.device = device_name()
-        self.cfg = load_config(self.spec, self.encoder, self.cfg_options)
+        self.cfg = spec_config(self.spec, self.encoder, self.cfg_options)
         self.model = build_model(self.cfg).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -112,6 +123,11 @@ class Case:
         else:
             self.model.eval()
         return self
+
+    def first_sample(self) -> 'Case':
+        """This built case on the first sample of its batch (same model)."""
+        return replace(
+            self, batch=1, data={k: v[:1] for k, v in self.data.items()})
 
     def infer_step(self) -> Any:
         self.model.eval()
@@ -266,7 +282,7 @@ def sam_level_shapes(spec: str, shape: Sequence[int], batch: int,
 
     The backbone runs on the ``meta`` device (shapes only, no compute).
     """
-    cfg = load_config(spec, encoder, cfg_options)
+    cfg = spec_config(spec, encoder, cfg_options)
     model = build_model(cfg)
     backbone = model.backbone.to('meta').eval()
     with torch.no_grad():

@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import torch
 from mmengine.config import Config
 
+from ..engine.launch import load_config
+
 # Presets: the Table I ablation rows as overrides of any MRPAN config.
 PRESETS: Dict[str, Dict[str, Any]] = {
     'baseline': {
@@ -70,16 +72,18 @@ def parse_spec(spec: str) -> Tuple[str, Dict[str, Any]]:
     return path, overrides
 
 
-def load_config(spec: str,
+def spec_config(spec: str,
                 encoder: Optional[str] = None,
                 cfg_options: Optional[Dict[str, Any]] = None) -> Config:
     """Config of a spec; ``encoder`` swaps the SENet arch (and channels).
 
-    Pretrained weights are never loaded (``init_cfg=None``): benchmarks use
-    random weights.
+    The file is read by the tools' :func:`mrpan_mm.engine.load_config`; then
+    ``encoder``, ``cfg_options`` and the spec's overrides are applied, in
+    that order.  Pretrained weights are never loaded (``init_cfg=None``):
+    benchmarks use random weights.
     """
     path, overrides = parse_spec(spec)
-    cfg = Config.fromfile(path)
+    cfg = load_config(path)
     if encoder is not None:
         channels = ENCODER_CHANNELS.get(encoder, DEFAULT_ENCODER_CHANNELS)
         cfg.merge_from_dict({

@@ -22,7 +22,7 @@ def run(task):
     device = device_name()
     t0 = time.perf_counter()
     if task['kind'] == 'model':
-        case = Case(label='', **task['case']).build(task['train'])
+        case = Case(**task['case']).build(task['train'])
         step = case.train_step if task['train'] else case.infer_step
         with peak_memory(device) as mem:
             for _ in range(task.get('steps', 1)):

@@ -10,6 +10,9 @@ from typing import Tuple
 
 import numpy as np
 
+#: The splits of an NYU-layout dataset, in writing order: the sub-folders of
+#: ``images/`` and ``annotations/``.
+SPLITS = ('train', 'test')
 #: Number of frames in ``nyu_depth_v2_labeled.mat``.
 NUM_LABELED_FRAMES = 1449
 #: Largest raw label of the labelled set; 0 means "unlabelled".
@@ -39,7 +42,7 @@ def load_official_split(split: str) -> np.ndarray:
     Args:
         split: ``'train'`` (795 frames) or ``'test'`` (654 frames).
     """
-    if split not in ('train', 'test'):
+    if split not in SPLITS:
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     return np.loadtxt(
         nyu_metadata_path(f'split_{split}.txt'), dtype=np.int64, ndmin=1)

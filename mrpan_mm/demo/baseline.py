@@ -1,42 +1,55 @@
 """The trivial reference a demo model must beat: the training-set mean."""
 import glob
 import os.path as osp
-from typing import Dict, List
+from typing import Dict, List, Union
 
-import cv2
 import numpy as np
+import torch
+
+from ..evaluation import NYUDepthMetric
+from ..utils.depth_io import read_depth_png
+
+#: The demo config's evaluation: the whole 120x160 frame, (1e-3, 10) m.
+DEMO_PROTOCOL = dict(type='eigen', crop=None)
 
 
-def _read_depths(root: str, split: str) -> List[np.ndarray]:
-    """Valid depth values (metres) of every annotation PNG of a split."""
+def _depth_paths(root: str, split: str) -> List[str]:
+    """Annotation PNGs of a split, sorted."""
     paths = sorted(glob.glob(osp.join(root, 'annotations', split, '*.png')))
     if not paths:
         raise FileNotFoundError(
             f'{osp.join(root, "annotations", split)}: no depth PNGs')
-    depths = []
-    for path in paths:
-        depth_mm = cv2.imread(path, cv2.IMREAD_UNCHANGED)
-        depths.append(depth_mm[depth_mm > 0].astype(np.float64) / 1000.0)
-    return depths
+    return paths
 
 
-def mean_depth_baseline(root: str) -> Dict[str, float]:
+def mean_depth_baseline(
+        root: str,
+        protocol: Union[str, dict] = DEMO_PROTOCOL) -> Dict[str, float]:
     """Metrics of predicting the training-set mean depth everywhere.
 
-    Metrics are computed per test image over its valid pixels and averaged
-    over images, as :class:`NYUDepthMetric` does.
+    The mean is taken over the training pixels inside the protocol's valid
+    depth range; the test images are scored by :class:`NYUDepthMetric`
+    with the same ``protocol`` (region, range, per-image averaging), as the
+    model is.
 
     Returns:
         ``mean_depth`` (m), ``abs_rel`` and ``d1`` (δ<1.25) on the test split.
     """
-    train = _read_depths(root, 'train')
+    metric = NYUDepthMetric(protocol=protocol, prefix='mean_depth_baseline')
+    train = []
+    for path in _depth_paths(root, 'train'):
+        gt = metric.protocol.gt_region(torch.from_numpy(read_depth_png(path)))
+        train.append(gt[metric.protocol.valid_mask(gt)].double().numpy())
     mean_depth = float(np.concatenate(train).mean())
-    abs_rel, d1 = [], []
-    for gt in _read_depths(root, 'test'):
-        abs_rel.append(np.mean(np.abs(mean_depth - gt) / gt))
-        ratio = np.maximum(mean_depth / gt, gt / mean_depth)
-        d1.append(np.mean(ratio < 1.25))
-    return dict(
-        mean_depth=mean_depth,
-        abs_rel=float(np.mean(abs_rel)),
-        d1=float(np.mean(d1)))
+    scored = []
+    for path in _depth_paths(root, 'test'):
+        gt = torch.from_numpy(read_depth_png(path))[None]
+        record = metric.evaluate_sample(
+            dict(img_path=path,
+                 gt_depth_map=dict(data=gt),
+                 pred_depth_map=dict(data=torch.full_like(gt, mean_depth))))
+        if record['valid_pixels']:
+            scored.append(record)
+    metrics = metric.protocol.aggregate(scored, ('abs_rel', 'd1'))
+    return dict(mean_depth=mean_depth, abs_rel=metrics['abs_rel'],
+                d1=metrics['d1'])

@@ -17,14 +17,16 @@ import os.path as osp
 import re
 from typing import Dict, List, Tuple
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..datasets.converters.nyu_layout import (DEPTH_DIR, IMAGE_DIR,
+                                              NYULayoutWriter)
+from ..datasets.nyu_metadata import SPLITS
+from ..utils.depth_io import metres_to_mm
 from .render import render_view
 from .scene import DEFAULT_RIG, sample_scene
 
-SPLITS = ('train', 'test')
 FORMAT_VERSION = 1
 MANIFEST = 'meta.json'
 JPEG_QUALITY = 95
@@ -34,8 +36,7 @@ _SAMPLE_FILE = re.compile(r'^[a-z_]+_\d{5}\.(jpg|png)$')
 
 def _split_dirs(root: str, split: str) -> Tuple[str, str]:
     """Image and annotation folders of ``split``."""
-    return (osp.join(root, 'images', split),
-            osp.join(root, 'annotations', split))
+    return osp.join(root, IMAGE_DIR, split), osp.join(root, DEPTH_DIR, split)
 
 
 def _sample_paths(root: str, split: str, stem: str) -> Tuple[str, str]:
@@ -90,12 +91,10 @@ def write_sample(root: str, split: str, index: int, seed: int,
     scene, camera = sample_scene(rng, rig)
     bgr, depth = render_view(scene, camera, *size)
     stem = f'{scene.kind}_{index:05d}'
-    img_path, depth_path = _sample_paths(root, split, stem)
-    depth_mm = np.rint(depth * 1000.0).astype(np.uint16)
-    if not (cv2.imwrite(img_path, bgr,
-                        [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
-            and cv2.imwrite(depth_path, depth_mm)):
-        raise OSError(f'cannot write sample {stem} under {root}')
+    writer = NYULayoutWriter(root, jpeg_quality=JPEG_QUALITY)
+    writer.start_sample(split, stem, root)
+    writer.write_image(split, stem, bgr)
+    writer.write_depth_mm(split, stem, metres_to_mm(depth, stem))
     return stem
 
 

@@ -32,8 +32,10 @@ def add_common_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
 
 
-def load_config(config_path: str, cfg_options: Optional[dict],
-                work_dir: Optional[str], launcher: str) -> Config:
+def load_config(config_path: str,
+                cfg_options: Optional[dict] = None,
+                work_dir: Optional[str] = None,
+                launcher: str = 'none') -> Config:
     """Read a config, apply ``--cfg-options`` and settle ``work_dir``.
 
     The work dir is taken from the command line, else the config, else

@@ -30,22 +30,17 @@ from typing import Tuple
 
 import cv2
 import numpy as np
-import torch
 import torch.nn.functional as F
 from scipy import ndimage
 from torch import Tensor
 
-SOBEL_X = ((1., 0., -1.), (2., 0., -2.), (1., 0., -1.))
-SOBEL_Y = ((1., 2., 1.), (0., 0., 0.), (-1., -2., -1.))
-
+from ..models.losses.sobel import sobel_gradients
 
 def sobel_magnitude(depth: Tensor) -> Tensor:
-    """Sobel gradient magnitude (H, W) of a depth map (H, W), zero padded."""
-    kernels = torch.tensor((SOBEL_X, SOBEL_Y),
-                           dtype=depth.dtype,
-                           device=depth.device)[:, None]
-    grads = F.conv2d(depth[None, None], kernels, padding=1)[0]
-    return grads.pow(2).sum(0).sqrt()
+    """Sobel gradient magnitude (H, W) of a depth map (H, W), zero padded,
+    with the kernels of the gradient loss (:func:`sobel_gradients`)."""
+    dx, dy = sobel_gradients(depth[None, None])
+    return (dx.pow(2) + dy.pow(2)).sqrt()[0, 0]
 
 
 def interior_mask(valid: Tensor) -> Tensor:

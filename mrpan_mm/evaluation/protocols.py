@@ -9,21 +9,22 @@ A protocol owns three decisions that differ between papers reporting on the
   outside it is ignored and predictions are clamped into it;
 * how per-image metrics become dataset metrics.
 
-Protocols are built from config through :data:`DEPTH_EVAL_PROTOCOLS`, e.g.
-``dict(type='hu2019')`` or the name alone.
+:func:`build_protocol` makes one from config, e.g.
+``dict(type='hu2019', crop_size=(228, 304))``, ``dict(type='eigen',
+crop=None)`` or the name alone; :data:`DEPTH_EVAL_PROTOCOLS` maps the two
+names to their classes.
 """
 import math
-from abc import ABC, abstractmethod
 from typing import Dict, List, Optional, Sequence, Tuple
 
-from mmengine.registry import Registry
 from torch import Tensor
 
-DEPTH_EVAL_PROTOCOLS = Registry('depth evaluation protocol')
 
+class DepthEvalProtocol:
+    """Base class: valid range, same-size comparison, per-image averaging.
 
-class DepthEvalProtocol(ABC):
-    """Base class: valid range and per-image mean averaging.
+    A protocol compares prediction and ground truth pixel for pixel inside
+    the window :meth:`gt_region` returns (the whole map here).
 
     Args:
         min_depth: Smallest valid depth in metres (exclusive for the ground
@@ -38,22 +39,36 @@ class DepthEvalProtocol(ABC):
         self.min_depth = min_depth
         self.max_depth = max_depth
 
-    @abstractmethod
+    #: Name of the protocol in configs and error messages.
+    name = ''
+
     def gt_region(self, gt: Tensor) -> Tensor:
         """Ground-truth-like map (H, W) -> evaluation region (h, w).
 
-        Used for the depth ground truth and for boundary maps; resampling, if
-        any, is nearest-neighbour so that no depth value is invented.
+        Used for the depth ground truth and for boundary maps.
         """
+        return self._window(gt)
 
-    @abstractmethod
     def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
         """Prediction (H, W), metres -> evaluation region (h, w), clamped.
 
         Args:
-            pred: Predicted depth in metres.
+            pred: Predicted depth in metres, at the ground truth's size.
             gt_shape: Shape (H, W) of the ground truth it is compared with.
+
+        Raises:
+            ValueError: if ``pred`` is not of size ``gt_shape``.
         """
+        if tuple(pred.shape) != tuple(gt_shape):
+            raise ValueError(
+                f'prediction {tuple(pred.shape)} and ground truth '
+                f'{tuple(gt_shape)} differ in size; the {self.name} protocol '
+                'compares them pixel for pixel')
+        return self.clamp(self._window(pred))
+
+    def _window(self, x: Tensor) -> Tensor:
+        """The evaluation window of a full-size map (all of it here)."""
+        return x
 
     def valid_mask(self, gt: Tensor) -> Tensor:
         """Boolean mask of ground-truth pixels with min < gt < max."""
@@ -90,7 +105,6 @@ def _check_frame(shape: Tuple[int, int], frame: Tuple[int, int],
             'or set crop=None')
 
 
-@DEPTH_EVAL_PROTOCOLS.register_module(name='eigen')
 class EigenProtocol(DepthEvalProtocol):
     """Eigen et al.'s NYU protocol, as mmseg's ``DepthMetric`` implements it.
 
@@ -106,6 +120,8 @@ class EigenProtocol(DepthEvalProtocol):
         frame: Ground-truth size (H, W) that ``crop`` refers to.
         min_depth, max_depth: See :class:`DepthEvalProtocol`.
     """
+
+    name = 'eigen'
 
     def __init__(self,
                  crop: Optional[Sequence[int]] = (45, 471, 41, 601),
@@ -123,19 +139,7 @@ class EigenProtocol(DepthEvalProtocol):
         top, bottom, left, right = self.crop
         return x[top:bottom, left:right]
 
-    def gt_region(self, gt: Tensor) -> Tensor:
-        return self._window(gt)
 
-    def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
-        if tuple(pred.shape) != tuple(gt_shape):
-            raise ValueError(
-                f'prediction {tuple(pred.shape)} and ground truth '
-                f'{tuple(gt_shape)} differ in size; the eigen protocol '
-                'compares them pixel for pixel')
-        return self.clamp(self._window(pred))
-
-
-@DEPTH_EVAL_PROTOCOLS.register_module(name='hu2019')
 class Hu2019Protocol(DepthEvalProtocol):
     """Hu et al. (WACV 2019) / SARPN protocol, used for MRPAN's Table I.
 
@@ -173,6 +177,8 @@ class Hu2019Protocol(DepthEvalProtocol):
         min_depth, max_depth: See :class:`DepthEvalProtocol`.
     """
 
+    name = 'hu2019'
+
     def __init__(self,
                  crop_size: Sequence[int] = (228, 304),
                  min_depth: float = 1e-3,
@@ -190,14 +196,6 @@ class Hu2019Protocol(DepthEvalProtocol):
                 'CenterCropDepth with crop_is_ori_shape=True)')
         return gt
 
-    def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
-        if tuple(pred.shape) != tuple(gt_shape):
-            raise ValueError(
-                f'prediction {tuple(pred.shape)} and ground truth '
-                f'{tuple(gt_shape)} differ in size; the hu2019 protocol '
-                'compares them pixel for pixel')
-        return self.clamp(pred)
-
     def aggregate(self, per_image: Sequence[Dict[str, float]],
                   keys: Sequence[str]) -> Dict[str, float]:
         """Per-image means, RMSE as sqrt(mean of per-image MSE)."""
@@ -209,17 +207,21 @@ class Hu2019Protocol(DepthEvalProtocol):
         return result
 
 
-def build_protocol(cfg) -> DepthEvalProtocol:
-    """Build a protocol from a name (``'eigen'``), a dict or an instance.
+#: The protocols :func:`build_protocol` knows, by name.
+DEPTH_EVAL_PROTOCOLS = {
+    cls.name: cls
+    for cls in (EigenProtocol, Hu2019Protocol)
+}
 
-    The lookup is direct (no default-scope switching), so it behaves the
-    same under mmseg's default scope as outside a runner.
-    """
+
+def build_protocol(cfg) -> DepthEvalProtocol:
+    """Build a protocol from a name (``'eigen'``), a dict
+    (``dict(type='eigen', crop=None)``) or an instance (returned as is)."""
     if isinstance(cfg, DepthEvalProtocol):
         return cfg
     args = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
     name = args.pop('type', None)
-    known = DEPTH_EVAL_PROTOCOLS.module_dict
+    known = DEPTH_EVAL_PROTOCOLS
     if name not in known:
         raise KeyError(f'unknown depth evaluation protocol {name!r}; '
                        f'choose one of {sorted(known)}')

@@ -9,14 +9,14 @@ Each sample is a tilted floor plane with one box in front of it; the RGB
 image is shaded from the depth so that it carries depth cues.  Nothing here
 is meant to be learned well; it exercises loading, training and evaluation.
 """
-import os
-import os.path as osp
 from typing import Callable, Dict, List, Tuple
 
-import cv2
 import numpy as np
 
-SPLITS = ('train', 'test')
+from ..datasets.converters.nyu_layout import NYULayoutWriter
+from ..datasets.nyu_metadata import SPLITS
+from ..utils.depth_io import metres_to_mm
+
 #: Makes one sample: a BGR image (H x W x 3, uint8) and its annotation
 #: (H x W, uint8 or uint16).
 SampleMaker = Callable[[], Tuple[np.ndarray, np.ndarray]]
@@ -46,18 +46,18 @@ def shade_rgb(depth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return image.astype(np.uint8)
 
 
-def write_nyu_layout(root: str, ann_dir: str, counts: Tuple[int, int],
+def write_nyu_layout(root: str, annotation: str, counts: Tuple[int, int],
                      scene: str,
                      make_sample: SampleMaker) -> Dict[str, List[str]]:
     """Write generated samples in the NYU layout, ``train`` split first.
 
-    Sample ``index`` of a split is written as
-    ``root/images/<split>/<scene>_<index:05d>.jpg`` and
-    ``root/<ann_dir>/<split>/<scene>_<index:05d>.png``.
+    Sample ``index`` of a split is written by :class:`NYULayoutWriter` as
+    ``root/images/<split>/<scene>_<index:05d>.jpg`` and its annotation PNG.
 
     Args:
         root: Output folder (created).
-        ann_dir: Folder of the annotations below ``root``.
+        annotation: ``'depth'`` (uint16 millimetres, ``annotations/``) or
+            ``'labels'`` (uint8 class labels, ``seg_annotations/``).
         counts: Number of (train, test) samples.
         scene: Scene name prefix of the file names.
         make_sample: Called once per sample, in writing order.
@@ -65,20 +65,18 @@ def write_nyu_layout(root: str, ann_dir: str, counts: Tuple[int, int],
     Returns:
         The written image paths per split.
     """
+    writer = NYULayoutWriter(root)
+    write_annotation = dict(
+        depth=writer.write_depth_mm, labels=writer.write_labels)[annotation]
     written: Dict[str, List[str]] = {}
     for split, count in zip(SPLITS, counts):
-        img_dir = osp.join(root, 'images', split)
-        split_ann_dir = osp.join(root, ann_dir, split)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(split_ann_dir, exist_ok=True)
         written[split] = []
         for index in range(count):
-            image, annotation = make_sample()
+            image, annotation_map = make_sample()
             stem = f'{scene}_{index:05d}'
-            img_path = osp.join(img_dir, stem + '.jpg')
-            cv2.imwrite(img_path, image)
-            cv2.imwrite(osp.join(split_ann_dir, stem + '.png'), annotation)
-            written[split].append(img_path)
+            writer.start_sample(split, stem, root)
+            written[split].append(writer.write_image(split, stem, image))
+            write_annotation(split, stem, annotation_map)
     return written
 
 
@@ -106,7 +104,7 @@ def make_nyu_fixture(root: str,
     def make_sample() -> Tuple[np.ndarray, np.ndarray]:
         depth = synthetic_depth(size[0], size[1], rng)
         image = shade_rgb(depth, rng)
-        return image, np.round(depth * 1000.0).astype(np.uint16)
+        return image, metres_to_mm(depth, 'synthetic depth')
 
-    return write_nyu_layout(root, 'annotations', (num_train, num_test),
+    return write_nyu_layout(root, 'depth', (num_train, num_test),
                             scene, make_sample)

@@ -59,16 +59,12 @@ def make_seg_fixture(root: str,
     """Write a tiny NYU-layout segmentation dataset under ``root``.
 
     Args:
-        root: Output folder (created).
-        num_train: Number of training samples.
-        num_test: Number of test samples.
-        size: Image size (height, width) in pixels.
+        root, num_train, num_test, size, scene, seed: As
+            :func:`make_nyu_fixture`.
         num_classes: Classes used, labels 1..num_classes (at most
             ``len(CLASS_COLOURS)``).
         num_rects: Rectangles per image.
         border: Width of the unlabelled (0) frame, in pixels.
-        scene: Scene name prefix; NYU file names are ``<scene>_<index>``.
-        seed: Seed of the generator: the same arguments give the same files.
 
     Returns:
         The written image paths per split.
@@ -83,5 +79,5 @@ def make_seg_fixture(root: str,
                                   border, rng)
         return paint(labels), labels
 
-    return write_nyu_layout(root, 'seg_annotations', (num_train, num_test),
+    return write_nyu_layout(root, 'labels', (num_train, num_test),
                             scene, make_sample)

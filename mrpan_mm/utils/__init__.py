@@ -2,14 +2,11 @@ from .checkpoint_io import (MMENGINE_CHECKPOINT_GLOBALS, UNSAFE_LOAD_ENV,
                             AtomicLocalBackend, CheckpointFileError,
                             UnsafeCheckpointError, atomic_write_bytes,
                             load_checkpoint_file, use_safe_checkpoint_loader)
-from .mmcv_ops_fallback import (has_compiled_mmcv_ops,
-                                install_mmcv_ops_fallback, sigmoid_focal_loss)
 from .precision import cpu_has_native_bf16, warn_if_emulated_bf16
 
 __all__ = [
     'AtomicLocalBackend', 'CheckpointFileError', 'MMENGINE_CHECKPOINT_GLOBALS',
     'UNSAFE_LOAD_ENV', 'UnsafeCheckpointError', 'atomic_write_bytes',
     'load_checkpoint_file', 'use_safe_checkpoint_loader',
-    'cpu_has_native_bf16', 'warn_if_emulated_bf16',
-    'has_compiled_mmcv_ops', 'install_mmcv_ops_fallback', 'sigmoid_focal_loss'
+    'cpu_has_native_bf16', 'warn_if_emulated_bf16'
 ]

@@ -24,7 +24,6 @@ config asks for it::
     default_hooks = dict(
         checkpoint=dict(backend_args=dict(backend='atomic_local')))
 """
-import contextlib
 import logging
 import os
 import os.path as osp
@@ -39,6 +38,8 @@ import torch
 from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
+
+from ..compat import HAS_SAFE_GLOBALS, safe_globals
 
 #: Environment variable that, set to ``1``, unpickles checkpoints without
 #: restriction.  Only for trusted files: unpickling can run arbitrary code.
@@ -101,15 +102,6 @@ def unsafe_load_enabled() -> bool:
     return os.environ.get(UNSAFE_LOAD_ENV, '') == '1'
 
 
-def _allowing(allowed: list):
-    """``torch.serialization.safe_globals(allowed)``.  torch < 2.5 has no way
-    to allow more objects: there only tensors and containers load, and
-    MMEngine training checkpoints are refused (stated in the error)."""
-    if hasattr(torch.serialization, 'safe_globals'):
-        return torch.serialization.safe_globals(allowed)
-    return contextlib.nullcontext()
-
-
 def _disallowed_globals(filename: str) -> List[str]:
     """Globals of a zip checkpoint outside torch's and our allow-list, read
     without unpickling (call inside the ``safe_globals`` context)."""
@@ -135,7 +127,7 @@ def _refusal(error: pickle.UnpicklingError, filename: str) -> Exception:
         return CheckpointFileError(
             f'checkpoint {filename} is corrupt or not a torch.save file: '
             f'{reason}')
-    if not hasattr(torch.serialization, 'safe_globals'):
+    if not HAS_SAFE_GLOBALS:
         reason += (f' (torch {torch.__version__} cannot allow MMEngine '
                    "checkpoints' objects; torch>=2.5 can)")
     return UnsafeCheckpointError(
@@ -188,7 +180,7 @@ def load_checkpoint_file(filename: str, map_location=None):
             'restrictions; this runs any code the file holds', 'current',
             level=logging.WARNING)
         return _torch_load(filename, map_location, weights_only=False)
-    with _allowing(MMENGINE_CHECKPOINT_GLOBALS):
+    with safe_globals(MMENGINE_CHECKPOINT_GLOBALS):
         try:
             return _torch_load(filename, map_location, weights_only=True)
         except pickle.UnpicklingError as error:

@@ -1,8 +1,11 @@
 """Depth maps on disk: 16-bit PNG in millimetres, float32 ``.npy`` in metres.
 
 The PNG format is NYU's (and mmseg's ``LoadDepthAnnotation``'s): uint16,
-millimetres, 0 = no depth.  Its range is 0.001-65.535 m; deeper values are
-clipped to 65535 and counted, so that callers can warn once per run.
+millimetres, 0 = no depth.  Its range is 0.001-65.535 m.  This module is the
+one place that converts metres to millimetres: :func:`depth_to_mm` for
+predictions (deeper values are clipped to 65535 and counted, so that callers
+can warn once per run), :func:`metres_to_mm` for datasets (anything that
+does not fit is an error naming the source).
 """
 import os.path as osp
 from typing import Tuple
@@ -28,6 +31,28 @@ def depth_to_mm(depth: np.ndarray) -> Tuple[np.ndarray, int]:
         MM_PER_METRE)
     clipped = int(np.count_nonzero(mm > MAX_DEPTH_MM))
     return np.clip(mm, 0, MAX_DEPTH_MM).astype(np.uint16), clipped
+
+
+def metres_to_mm(depth: np.ndarray, source: str) -> np.ndarray:
+    """Depth (H, W) in metres -> uint16 millimetres (H, W), nothing clipped.
+
+    The rounding of :func:`depth_to_mm`; 0 stays 0 (no depth).
+
+    Raises:
+        ValueError: naming ``source`` for NaN/inf, negative values or
+            values beyond 65.535 m.
+    """
+    if not np.isfinite(depth).all():
+        raise ValueError(f'{source}: depth has NaN or infinite values')
+    if depth.min() < 0:
+        raise ValueError(f'{source}: depth has negative values '
+                         f'(min {depth.min()} m)')
+    depth_mm, clipped = depth_to_mm(depth)
+    if clipped:
+        raise ValueError(f'{source}: depth up to {depth.max()} m does not '
+                         f'fit a 16-bit millimetre PNG (max {MAX_PNG_DEPTH} '
+                         'm)')
+    return depth_mm
 
 
 def write_depth_png(path: str, depth: np.ndarray) -> int:

@@ -10,8 +10,9 @@ check here first.
 import functools
 import logging
 
-import torch
 from mmengine.logging import print_log
+
+from ..compat import mkldnn_bf16_supported
 
 
 @functools.lru_cache(maxsize=None)
@@ -19,12 +20,7 @@ def cpu_has_native_bf16() -> bool:
     """True when oneDNN runs bf16 convolutions and matrix products on this
     CPU (``torch.ops.mkldnn._is_mkldnn_bf16_supported``, the check
     PyTorch's own tests use); False without oneDNN or on older torch."""
-    if not torch.backends.mkldnn.is_available():
-        return False
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+    return mkldnn_bf16_supported()
 
 
 def warn_if_emulated_bf16(what: str) -> bool:

@@ -26,6 +26,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..nyu_metadata import SPLITS
 from .nyu_layout import NYULayoutWriter
 
 #: Stored dtype and scale to millimetres of each depth encoding.
@@ -33,7 +34,6 @@ DEPTH_ENCODINGS: Dict[str, Tuple[np.dtype, float]] = {
     'uint8_10m': (np.dtype(np.uint8), 10000.0 / 255.0),
     'uint16_mm': (np.dtype(np.uint16), 1.0),
 }
-SPLITS = ('train', 'test')
 
 
 def read_depth_mm(path: str, encoding: str, split: str) -> np.ndarray:

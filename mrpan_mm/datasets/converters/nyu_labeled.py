@@ -20,11 +20,10 @@ import h5py
 import numpy as np
 from tqdm import tqdm
 
-from ..nyu_metadata import (NUM_RAW_CLASSES, load_class_mapping_894_to_40,
-                            load_official_split)
-from .nyu_layout import NYULayoutWriter, metres_to_mm
-
-SPLITS = ('train', 'test')
+from ...utils.depth_io import metres_to_mm
+from ..nyu_metadata import (NUM_RAW_CLASSES, SPLITS,
+                            load_class_mapping_894_to_40, load_official_split)
+from .nyu_layout import NYULayoutWriter
 
 
 def official_splits() -> Dict[str, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Writer of mmseg's NYU layout, shared by the NYU converters.
+"""Writer of mmseg's NYU layout: the converters, the test fixtures and the demo
+rooms all write their files through :class:`NYULayoutWriter`.
 
 Output, read as is by ``NYUDepthDataset`` (or mmseg's ``NYUDataset``) with
 ``LoadCheckedDepth`` (or ``LoadDepthAnnotation(depth_rescale_factor=1e-3)``)::
@@ -21,32 +22,10 @@ from typing import Dict, Set, Tuple
 import cv2
 import numpy as np
 
+from ...utils.depth_io import MM_PER_METRE
 from ..integrity import NYUDataError, scene_of_file_name
 
 IMAGE_DIR, DEPTH_DIR, LABEL_DIR = 'images', 'annotations', 'seg_annotations'
-
-#: Largest value of a uint16 millimetre PNG (65.535 m).
-MAX_DEPTH_MM = np.iinfo(np.uint16).max
-
-
-def metres_to_mm(depth: np.ndarray, source: str) -> np.ndarray:
-    """Round depth in metres to uint16 millimetres (0 stays 0 = invalid).
-
-    Raises:
-        ValueError: naming ``source`` for NaN/inf, negative values or
-            values beyond 65.535 m.
-    """
-    if not np.isfinite(depth).all():
-        raise ValueError(f'{source}: depth has NaN or infinite values')
-    if depth.min() < 0:
-        raise ValueError(f'{source}: depth has negative values '
-                         f'(min {depth.min()} m)')
-    depth_mm = np.rint(depth.astype(np.float64) * 1000.0)
-    if depth_mm.max() > MAX_DEPTH_MM:
-        raise ValueError(f'{source}: depth up to {depth.max()} m does not '
-                         'fit a 16-bit millimetre PNG (max 65.535 m)')
-    return depth_mm.astype(np.uint16)
-
 
 def _write(path: str, extension: str, array: np.ndarray,
            params: Tuple[int, ...] = ()) -> None:
@@ -100,12 +79,13 @@ class NYULayoutWriter:
         self.samples[split] += 1
 
     def write_image(self, split: str, stem: str,
-                    image_bgr: np.ndarray) -> None:
-        """Encode an H x W x 3 uint8 BGR image as JPEG."""
-        _write(
-            self._path(IMAGE_DIR, split, stem, '.jpg'), '.jpg', image_bgr,
-            (cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality))
+                    image_bgr: np.ndarray) -> str:
+        """Encode an H x W x 3 uint8 BGR image as JPEG; returns its path."""
+        path = self._path(IMAGE_DIR, split, stem, '.jpg')
+        _write(path, '.jpg', image_bgr,
+               (cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality))
         self.counts['encoded images'] += 1
+        return path
 
     def copy_jpeg(self, split: str, stem: str, source: str) -> None:
         """Copy a JPEG file byte for byte (the source is left in place)."""
@@ -122,8 +102,9 @@ class NYULayoutWriter:
         valid = depth_mm[depth_mm > 0]
         if valid.size:
             low, high = self.depth_range.get(split, (np.inf, 0.0))
-            self.depth_range[split] = (min(low, valid.min() / 1000.0),
-                                       max(high, valid.max() / 1000.0))
+            self.depth_range[split] = (
+                min(low, valid.min() / MM_PER_METRE),
+                max(high, valid.max() / MM_PER_METRE))
 
     def write_labels(self, split: str, stem: str, labels: np.ndarray) -> None:
         """Write an H x W uint8 label map (0 unlabelled, 1..40) as PNG."""

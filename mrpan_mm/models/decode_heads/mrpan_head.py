@@ -3,18 +3,17 @@ from typing import Dict, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig, SampleList
 from torch import Tensor
-from .residual_pyramid import ResidualPyramidDecoder
+from .pyramid_head import ResidualPyramidHead
 
 OUTPUT_ACTIVATIONS = dict(
     identity=nn.Identity, relu=nn.ReLU, softplus=nn.Softplus)
 
 
 @MODELS.register_module()
-class MRPANHead(BaseDecodeHead):
+class MRPANHead(ResidualPyramidHead):
     """Residual pyramid depth head of MRPAN (SARPN's decoder + RRM).
 
     Takes the output of :class:`MACANeck`: L fused levels (finest first)
@@ -25,19 +24,13 @@ class MRPANHead(BaseDecodeHead):
     ``loss_decode``; inference returns the finest depth resized to the
     (padded) input and clamped to ``[min_depth, max_depth]``.
 
-    Like mmseg's ``VPDDepthHead`` it skips ``BaseDecodeHead.__init__`` (whose
-    ``conv_seg`` would be unused) and exposes ``num_classes = 1``,
-    ``out_channels = 1`` and ``align_corners`` for ``DepthEstimator``.
+    ``BaseDecodeHead`` is set up by :class:`ResidualPyramidHead`, with
+    ``num_classes = out_channels = 1`` and ``align_corners`` as
+    ``DepthEstimator`` reads them.
 
     Args:
-        in_channels (Sequence[int]): Channels of the neck's fused levels,
-            finest first. Defaults to SENet-154/SARPN's
-            ``(64, 128, 256, 512, 1024)``.
-        top_channels (int): Channels of the deepest backbone feature.
-            Defaults to 2048.
-        top_proj_channels (int): Its 1x1 projection width. Defaults to 1024.
-        refine (str): ``'rrm'`` (MRPAN's RRM, "+RRM" row) or ``'basic'``
-            (SARPN's refine block). Defaults to ``'rrm'``.
+        in_channels, top_channels, top_proj_channels, refine: The pyramid,
+            see :class:`ResidualPyramidHead`.
         out_act (str): Output activation, ``'identity'`` (SARPN), ``'relu'``
             or ``'softplus'``. Defaults to ``'identity'``.
         min_depth (float): Lower clamp of predicted depth at inference, in
@@ -58,10 +51,6 @@ class MRPANHead(BaseDecodeHead):
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
 
-    num_classes = 1
-    out_channels = 1
-    input_transform = None
-
     def __init__(self,
                  in_channels: Sequence[int] = (64, 128, 256, 512, 1024),
                  top_channels: int = 2048,
@@ -76,30 +65,20 @@ class MRPANHead(BaseDecodeHead):
                  act_cfg: ConfigType = dict(type='ReLU'),
                  align_corners: bool = True,
                  init_cfg: OptMultiConfig = None):
-        # BaseDecodeHead.__init__ would build an unused 1x1 ``conv_seg``.
-        super(BaseDecodeHead, self).__init__(init_cfg=init_cfg)
         if out_act not in OUTPUT_ACTIVATIONS:
             raise ValueError(f'out_act must be one of '
                              f'{tuple(OUTPUT_ACTIVATIONS)}, got {out_act!r}')
         if not 0 < min_depth < max_depth:
             raise ValueError('need 0 < min_depth < max_depth, got '
                              f'min_depth={min_depth}, max_depth={max_depth}')
-        self.in_channels = tuple(in_channels)
+        super().__init__(in_channels, top_channels, top_proj_channels, refine,
+                         norm_cfg, act_cfg, align_corners, init_cfg,
+                         num_classes=1, out_channels=1,
+                         loss_decode=loss_decode)
         self.min_depth = min_depth
         self.max_depth = max_depth
         self.depth_offset = depth_offset
-        self.align_corners = align_corners
-        self.decoder = ResidualPyramidDecoder(
-            in_channels,
-            top_channels,
-            top_proj_channels,
-            channels=self.out_channels,
-            refine=refine,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            align_corners=align_corners)
         self.out_act = OUTPUT_ACTIVATIONS[out_act]()
-        self.loss_decode = MODELS.build(loss_decode)
 
     def extra_repr(self) -> str:
         return (f'min_depth={self.min_depth}, max_depth={self.max_depth}, '
@@ -107,20 +86,13 @@ class MRPANHead(BaseDecodeHead):
                 f'align_corners={self.align_corners}')
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
-        """Depth at every pyramid level.
-
-        Args:
-            inputs (tuple[Tensor]): The neck's output: L fused levels, level t
-                of shape (N, in_channels[t], H_t, W_t), finest first, then the
-                deepest backbone feature (N, top_channels, H_{L-1}, W_{L-1}).
-
-        Returns:
-            list[Tensor]: L depth maps in metres, **finest first**: element t
-            has shape (N, 1, H_t, W_t); element 0 is the output.
-        """
-        self.decoder.check_inputs(inputs, type(self).__name__)
-        preds = self.decoder(inputs[:-1], inputs[-1])
-        return [self.out_act(pred + self.depth_offset) for pred in preds]
+        """Depth in metres at every pyramid level, finest first: the
+        pyramid's maps (N, 1, H_t, W_t) of the base class's ``forward``
+        plus ``depth_offset``, through the output activation."""
+        return [
+            self.out_act(pred + self.depth_offset)
+            for pred in super().forward(inputs)
+        ]
 
     def _stack_batch_gt(self, batch_data_samples: SampleList) -> Tensor:
         """Ground-truth depth (N, 1, H, W) in metres from ``gt_depth_map``."""

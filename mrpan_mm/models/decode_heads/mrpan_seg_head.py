@@ -2,18 +2,16 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch.nn as nn
-import torch.nn.functional as F
-from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.models.losses import accuracy
-from mmseg.models.utils import resize
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
-from .residual_pyramid import ResidualPyramidDecoder
+from ..utils import resize_to
+from .pyramid_head import ResidualPyramidHead
 
 
 @MODELS.register_module()
-class MRPANSegHead(BaseDecodeHead):
+class MRPANSegHead(ResidualPyramidHead):
     """Residual pyramid segmentation head with deep supervision.
 
     The segmentation counterpart of :class:`MRPANHead`: it takes the output
@@ -40,23 +38,14 @@ class MRPANSegHead(BaseDecodeHead):
     input, as mmseg's decode heads do; ``EncoderDecoder`` then crops and
     resizes them to the original image.
 
-    ``BaseDecodeHead`` is initialised with ``input_transform=
-    'multiple_select'`` over all L + 1 inputs; its ``channels`` is
-    ``top_proj_channels`` (the head has no single hidden width) and its 1x1
-    ``conv_seg`` is removed: the pyramid produces the logits itself.  Only
-    softmax (multi-class) outputs are supported: ``out_channels`` equals
-    ``num_classes``.
+    ``BaseDecodeHead`` is set up by :class:`ResidualPyramidHead` (the same
+    path as :class:`MRPANHead`).  Only softmax (multi-class) outputs are
+    supported: ``out_channels`` equals ``num_classes``.
 
     Args:
         num_classes (int): Number of classes.
-        in_channels (Sequence[int]): Channels of the neck's fused levels,
-            finest first. Defaults to SENet-154/SARPN's
-            ``(64, 128, 256, 512, 1024)``.
-        top_channels (int): Channels of the deepest backbone feature.
-            Defaults to 2048.
-        top_proj_channels (int): Its 1x1 projection width. Defaults to 1024.
-        refine (str): ``'rrm'`` (MRPAN's residual refinement module) or
-            ``'basic'`` (SARPN's refine block). Defaults to ``'rrm'``.
+        in_channels, top_channels, top_proj_channels, refine: The pyramid,
+            see :class:`ResidualPyramidHead`.
         scale_weights (Sequence[float], optional): Loss weight of each level,
             finest first, non-negative. Defaults to 1.0 for every level.
         loss_decode (dict | Sequence[dict]): Loss config(s), called as
@@ -92,22 +81,11 @@ class MRPANSegHead(BaseDecodeHead):
                  align_corners: bool = True,
                  init_cfg: OptMultiConfig = None):
         num_levels = len(in_channels)
-        super().__init__(
-            in_channels=tuple(in_channels) + (top_channels, ),
-            channels=top_proj_channels,
-            num_classes=num_classes,
-            out_channels=num_classes,
-            dropout_ratio=0,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            in_index=tuple(range(num_levels + 1)),
-            input_transform='multiple_select',
-            loss_decode=loss_decode,
-            ignore_index=ignore_index,
-            sampler=sampler,
-            align_corners=align_corners,
-            init_cfg=init_cfg)
-        del self.conv_seg
+        super().__init__(in_channels, top_channels, top_proj_channels, refine,
+                         norm_cfg, act_cfg, align_corners, init_cfg,
+                         num_classes=num_classes, out_channels=num_classes,
+                         loss_decode=loss_decode, ignore_index=ignore_index,
+                         sampler=sampler)
         if scale_weights is None:
             scale_weights = (1.0, ) * num_levels
         if len(scale_weights) != num_levels or min(scale_weights) < 0:
@@ -115,34 +93,9 @@ class MRPANSegHead(BaseDecodeHead):
                 f'scale_weights needs {num_levels} non-negative weights (one '
                 f'per level), got {tuple(scale_weights)}')
         self.scale_weights = tuple(float(w) for w in scale_weights)
-        self.decoder = ResidualPyramidDecoder(
-            in_channels,
-            top_channels,
-            top_proj_channels,
-            channels=self.out_channels,
-            refine=refine,
-            norm_cfg=norm_cfg,
-            act_cfg=act_cfg,
-            align_corners=align_corners)
 
     def extra_repr(self) -> str:
         return f'{super().extra_repr()}, scale_weights={self.scale_weights}'
-
-    def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
-        """Class logits at every pyramid level.
-
-        Args:
-            inputs (tuple[Tensor]): The neck's output: L fused levels, level t
-                of shape (N, in_channels[t], H_t, W_t), finest first, then the
-                deepest backbone feature (N, top_channels, H_{L-1}, W_{L-1}).
-
-        Returns:
-            list[Tensor]: L logit maps, **finest first**: element t has shape
-            (N, num_classes, H_t, W_t); element 0 is the output.
-        """
-        self.decoder.check_inputs(inputs, type(self).__name__)
-        inputs = self._transform_inputs(inputs)
-        return self.decoder(inputs[:-1], inputs[-1])
 
     def loss_by_feat(self, seg_logits: List[Tensor],
                      batch_data_samples: SampleList) -> Dict[str, Tensor]:
@@ -166,9 +119,8 @@ class MRPANSegHead(BaseDecodeHead):
             losses_decode = [self.loss_decode]
         losses = dict()
         for logits, scale_weight in zip(seg_logits, self.scale_weights):
-            label = F.interpolate(
-                seg_label.float(), size=logits.shape[2:],
-                mode='nearest').long()
+            label = resize_to(
+                seg_label.float(), logits.shape[2:], mode='nearest').long()
             weight = None if self.sampler is None else \
                 self.sampler.sample(logits, label)
             label = label.squeeze(1)
@@ -180,10 +132,9 @@ class MRPANSegHead(BaseDecodeHead):
                     ignore_index=self.ignore_index)
                 name = loss_decode.loss_name
                 losses[name] = losses.get(name, 0) + value
-        finest = resize(
+        finest = resize_to(
             seg_logits[0],
-            size=seg_label.shape[2:],
-            mode='bilinear',
+            seg_label.shape[2:],
             align_corners=self.align_corners)
         losses['acc_seg'] = accuracy(
             finest, seg_label.squeeze(1), ignore_index=self.ignore_index)

@@ -3,11 +3,11 @@ from typing import List, Sequence
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmseg.utils import ConfigType, OptMultiConfig
 from torch import Tensor
+from ..utils import resize_to
 from .refine import BasicRefine, ResidualRefinementModule
 
 REFINE_TYPES = ('basic', 'rrm')
@@ -128,11 +128,8 @@ class ResidualPyramidDecoder(BaseModule):
             coarsest)
         preds = [pred]
         for t in reversed(range(len(fused) - 1)):
-            coarse = F.interpolate(
-                pred,
-                size=fused[t].shape[-2:],
-                mode='bilinear',
-                align_corners=self.align_corners)
+            coarse = resize_to(
+                pred, fused[t].shape[-2:], align_corners=self.align_corners)
             pred = self.refines[t](self.branches[t](fused[t]) + coarse,
                                    fused[t])
             preds.append(pred)

@@ -10,6 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from ..utils import resize_to
+
 GT_RESIZE_MODES = ('bilinear', 'nearest')
 
 
@@ -95,14 +97,12 @@ def resize_depth_target(
     size = tuple(size)
     if tuple(depth.shape[-2:]) == size:
         return depth, valid
-    interp_kwargs = dict(size=size, mode=mode)
-    if mode == 'bilinear':
-        interp_kwargs['align_corners'] = True
+    align_corners = True if mode == 'bilinear' else None
     # Invalid pixels are zero, so interp(depth) is already interp(d * m).
-    weighted_depth = F.interpolate(depth, **interp_kwargs)
+    weighted_depth = resize_to(depth, size, mode, align_corners)
     if valid is None:
         return weighted_depth, None
-    coverage = F.interpolate(valid.to(depth.dtype), **interp_kwargs)
+    coverage = resize_to(valid.to(depth.dtype), size, mode, align_corners)
     resized_valid = coverage > 0
     resized_depth = weighted_depth / coverage.clamp(
         min=torch.finfo(coverage.dtype).tiny)

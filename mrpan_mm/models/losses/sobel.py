@@ -1,4 +1,5 @@
-"""Sobel image gradients shared by the gradient and surface-normal losses."""
+"""Sobel image gradients shared by the gradient and surface-normal losses
+and the depth-edge metric (:mod:`mrpan_mm.evaluation.boundary`)."""
 from typing import Tuple
 
 import torch.nn.functional as F

@@ -3,12 +3,12 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig
 from torch import Tensor
+from ..utils import resize_to
 from .attention import ScaleAttention, SpatialAttention
 from .up_projection import UpProjection
 
@@ -87,20 +87,16 @@ class LevelAggregation(BaseModule):
         self.spatial_attention = None if sam_kv_stride is None else \
             SpatialAttention(out_channels, sam_qk_ratio, sam_kv_stride)
 
-    def _resize(self, x: Tensor, size: torch.Size) -> Tensor:
-        if x.shape[-2:] == size:
-            return x
-        return F.interpolate(
-            x, size=size, mode='bilinear', align_corners=self.align_corners)
-
     def _project(self, feat: Tensor, projection: nn.Module,
                  size: torch.Size) -> Tensor:
         """One level projected and brought to ``size`` (see
         ``projection_order``)."""
         upsampling = feat.shape[-2] * feat.shape[-1] < size[0] * size[1]
         if upsampling and self.projection_order == 'lower_resolution':
-            return self._resize(projection(feat), size)
-        return projection(self._resize(feat, size))
+            return resize_to(projection(feat), size,
+                             align_corners=self.align_corners)
+        return projection(
+            resize_to(feat, size, align_corners=self.align_corners))
 
     def forward(self, inputs: Sequence[Tensor], size: torch.Size) -> Tensor:
         """Fuse all levels at one size.
