@@ -4,7 +4,7 @@ bf16 autocast is the largest CPU speed lever where oneDNN has bf16 kernels
 (CPUs with AVX-512 BF16 / AMX): about 2.2x fp32 on the machine of
 ``docs/benchmarks.md`` section 3.  Elsewhere (e.g. an AVX2-only CPU)
 PyTorch emulates bf16 convolutions, and the same demo training step ran
-10x *slower* than fp32 (section 5).  Callers that turn bf16 on by default
+10x *slower* than fp32 (section 9).  Callers that turn bf16 on by default
 check here first.
 """
 import functools
@@ -37,6 +37,6 @@ def warn_if_emulated_bf16(what: str) -> bool:
     print_log(
         f'{what}: this CPU has no native bfloat16 (oneDNN reports none, e.g. '
         'no AVX-512 BF16/AMX); PyTorch emulates it, which is several times '
-        'slower than fp32 here (docs/benchmarks.md section 5).',
+        'slower than fp32 here (docs/benchmarks.md section 9).',
         logger='current', level=logging.WARNING)
     return False
