@@ -221,6 +221,25 @@ def test_second_call_rewrites_nothing_and_repairs_changes(tmp_path):
     assert len(os.listdir(osp.join(root, 'annotations', 'test'))) == 2
 
 
+def test_training_views_at_their_own_size_are_the_same_rooms(tmp_path):
+    root = str(tmp_path)
+    small = (SIZE[0] // 2, SIZE[1] // 2)
+    assert make_demo_dataset(root, **dict(SMALL, train_size=small))
+    for split, size in (('train', small), ('test', SIZE)):
+        for name in os.listdir(osp.join(root, 'annotations', split)):
+            depth = cv2.imread(osp.join(root, 'annotations', split, name), -1)
+            image = cv2.imread(
+                osp.join(root, 'images', split, name[:-4] + '.jpg'))
+            assert depth.shape == size and image.shape[:2] == size
+    # same scenes and cameras, only the resolution differs; another
+    # training size re-renders instead of reusing the dataset
+    full = str(tmp_path / 'full')
+    make_demo_dataset(full, **SMALL)
+    assert sorted(os.listdir(osp.join(root, 'images', 'train'))) == \
+        sorted(os.listdir(osp.join(full, 'images', 'train')))
+    assert make_demo_dataset(root, **SMALL)
+
+
 def test_mean_depth_baseline_matches_numpy(demo_root):
     """The training-mean baseline against NumPy: mean over the training
     pixels in (1e-3, 10) m, per-image AbsRel and δ<1.25 over the same

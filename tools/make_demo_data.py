@@ -10,6 +10,7 @@ import os
 import time
 
 import mrpan_mm  # noqa: F401  (installs the mmcv shim before mmseg)
+from mmengine.config import Config
 
 from mrpan_mm.demo import make_demo_dataset
 from mrpan_mm.demo.scene import CAMERA_RIGS, DEFAULT_RIG
@@ -24,6 +25,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--num-test', type=int, default=80)
     parser.add_argument('--height', type=int, default=120)
     parser.add_argument('--width', type=int, default=160)
+    parser.add_argument(
+        '--config', default='configs/mrpan_demo_cpu.py',
+        help='training views are rendered at this config\'s network input '
+        '(its crop_size), as tools/run_demo.py does')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--rig', default=DEFAULT_RIG, choices=sorted(CAMERA_RIGS),
                         help='how the camera is held (mrpan_mm.demo.scene)')
@@ -38,9 +43,11 @@ def main() -> None:
     """Generate (or reuse) the dataset and report what happened."""
     args = parse_args()
     start = time.perf_counter()
-    generated = make_demo_dataset(args.out, args.num_train, args.num_test,
-                                  (args.height, args.width), args.seed,
-                                  args.force, args.rig, args.workers)
+    generated = make_demo_dataset(
+        args.out, args.num_train, args.num_test,
+        size=(args.height, args.width),
+        train_size=Config.fromfile(args.config).get('crop_size'),
+        seed=args.seed, force=args.force, rig=args.rig, workers=args.workers)
     seconds = time.perf_counter() - start
     if generated:
         print(f'wrote {args.num_train} train + {args.num_test} test samples '
