@@ -155,11 +155,23 @@ def depth_samples(batch, height, width):
     return samples
 
 
+@pytest.fixture(scope='module')
+def paper_model():
+    """``configs/mrpan_nyu.py``'s model, random weights; the ablation rows
+    swap in their own neck and head (their backbones are the same:
+    test_ablation_rows_differ_only_by_their_switches)."""
+    torch.manual_seed(0)
+    return build(osp.join(REPO, 'configs', 'mrpan_nyu.py'))[1]
+
+
 @pytest.mark.slow  # SENet-154 at 228x304
 @pytest.mark.parametrize('name', sorted(PAPER_ROWS))
-def test_paper_config_forward_backward_shapes(name):
-    torch.manual_seed(0)
-    _, model = build(osp.join(REPO, 'configs', name))
+def test_paper_config_forward_backward_shapes(name, paper_model):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    model = paper_model
+    model.neck = MODELS.build(cfg.model.neck)
+    model.decode_head = MODELS.build(cfg.model.decode_head)
+    model.zero_grad()
     model.train()
     inputs = torch.randn(2, 3, 228, 304)
     levels = model.backbone(inputs)

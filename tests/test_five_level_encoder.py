@@ -77,10 +77,11 @@ class ChannelsLast(torch.nn.Module):
 
 @pytest.fixture
 def channels_last_encoder():
+    """``ChannelsLast`` registered for one test only."""
     name = 'ChannelsLastTestEncoder'
-    if MODELS.get(name) is None:
-        MODELS.register_module(name=name, module=ChannelsLast)
-    return dict(type=name, channels=(8, 16, 32, 64))
+    MODELS.register_module(name=name, module=ChannelsLast)
+    yield dict(type=name, channels=(8, 16, 32, 64))
+    MODELS._module_dict.pop(name)
 
 
 def test_channels_last_outputs(channels_last_encoder):

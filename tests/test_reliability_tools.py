@@ -14,8 +14,7 @@ import torch
 
 from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils import load_checkpoint_file
-from tools_runner import (REPO, TINY_CONFIG, data_root_options, run_tool,
-                          tool_command, tool_env)
+from tools_runner import TINY_CONFIG, data_root_options, run_tool, start_tool
 
 pytestmark = pytest.mark.slow
 
@@ -44,9 +43,8 @@ def run_together(commands, log_dir):
     procs = {}
     for name, args in commands.items():
         with open(osp.join(log_dir, f'{name}.log'), 'w') as log:
-            procs[name] = subprocess.Popen(
-                tool_command(*args), cwd=REPO, env=tool_env(), stdout=log,
-                stderr=subprocess.STDOUT)
+            procs[name] = start_tool(args[0], args[1:], stdout=log,
+                                     stderr=subprocess.STDOUT)
     results = {}
     for name, proc in procs.items():
         status = proc.wait(timeout=600)

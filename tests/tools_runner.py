@@ -1,9 +1,14 @@
-"""Run the project's command-line tools in subprocesses for tests."""
+"""The project's command-line tools for tests, loaded one of two ways:
+``run_tool`` / ``start_tool`` run ``tools/<tool>`` in a subprocess as a user
+would; ``load_tool`` imports a tool file as a module, to call its functions
+(``main(argv)``, helpers) in the test process."""
+import importlib.util
 import os
 import os.path as osp
 import re
 import subprocess
 import sys
+from types import ModuleType
 from typing import List, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -28,6 +33,25 @@ def tool_env() -> dict:
                PYTHON=sys.executable)
     env.pop('CUDA_VISIBLE_DEVICES', None)
     return env
+
+
+def load_tool(tool: str) -> ModuleType:
+    """Import ``tools/<tool>`` (e.g. ``'analysis/plot_curves.py'``) as a
+    module without putting ``tools/`` on ``sys.path``."""
+    path = osp.join(REPO, 'tools', tool)
+    name = 'tool_' + osp.splitext(tool)[0].replace('/', '_')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def start_tool(tool: str, args: Sequence[str], **popen_kwargs
+               ) -> subprocess.Popen:
+    """Start ``tools/<tool>`` in the background (the caller waits or kills
+    it); ``popen_kwargs`` go to :class:`subprocess.Popen`."""
+    return subprocess.Popen(
+        tool_command(tool, *args), cwd=REPO, env=tool_env(), **popen_kwargs)
 
 
 def run_tool(tool: str, args: Sequence[str], timeout: float = 300
