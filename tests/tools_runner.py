@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 from types import ModuleType
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_CONFIG = osp.join(REPO, 'tests', 'configs', 'tiny_fixture.py')
@@ -25,7 +25,11 @@ def data_root_options(root: str) -> List[str]:
 
 
 def tool_command(tool: str, *args: str) -> List[str]:
-    return [sys.executable, osp.join(REPO, 'tools', tool), *args]
+    """The command line of ``tools/<tool>``: Python tools run with this
+    interpreter, shell launchers (``dist_train.sh``) with bash."""
+    path = osp.join(REPO, 'tools', tool)
+    interpreter = 'bash' if tool.endswith('.sh') else sys.executable
+    return [interpreter, path, *args]
 
 
 def tool_env() -> dict:
@@ -54,12 +58,15 @@ def start_tool(tool: str, args: Sequence[str], **popen_kwargs
         tool_command(tool, *args), cwd=REPO, env=tool_env(), **popen_kwargs)
 
 
-def run_tool(tool: str, args: Sequence[str], timeout: float = 300
+def run_tool(tool: str, args: Sequence[str], timeout: float = 300,
+             extra_env: Optional[dict] = None
              ) -> subprocess.CompletedProcess:
-    """Run ``tools/<tool>`` and fail with its output if it fails."""
+    """Run ``tools/<tool>`` (``extra_env`` added to its environment) and
+    fail with its output if it fails."""
     proc = subprocess.run(
-        tool_command(tool, *args), cwd=REPO, env=tool_env(),
-        capture_output=True, text=True, timeout=timeout)
+        tool_command(tool, *args), cwd=REPO,
+        env=dict(tool_env(), **(extra_env or {})), capture_output=True,
+        text=True, timeout=timeout)
     if proc.returncode != 0:
         raise AssertionError(
             f'{tool} {" ".join(args)} exited {proc.returncode}:\n'
