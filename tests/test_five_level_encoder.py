@@ -15,7 +15,6 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 from mrpan_mm.benchmark.models import build_optim_wrapper, synthetic_batch
 from mrpan_mm.models.backbones import read_state_dict
