@@ -27,21 +27,18 @@ SENET154_LEVELS = [(128, 114, 152), (256, 57, 76), (512, 29, 38),
                    (1024, 15, 19), (2048, 8, 10)]
 
 
-def build(path, device='cpu'):
+def build_model(cfg, device='cpu'):
     init_default_scope('mmseg')
-    cfg = Config.fromfile(path)
     with torch.device(device):
-        return cfg, MODELS.build(cfg.model)
+        return MODELS.build(cfg.model)
 
 
-def build_without_weights(path):
-    """The config's model with parameters on the meta device where its
+def weightless_device(cfg):
+    """The meta device (no memory, no initialisation) where the model's
     constructors allow it: SENet-154 would allocate and initialise 113 M
     parameters; mmpretrain's ConvNeXt and Swin read tensor values (their
     drop-path rates) while they are built, which meta tensors do not hold."""
-    cfg = Config.fromfile(path)
-    return build(path, 'meta' if cfg.model.backbone.type == 'SENet' else
-                 'cpu')
+    return 'meta' if cfg.model.backbone.type == 'SENet' else 'cpu'
 
 
 def num_params(module):
@@ -50,7 +47,8 @@ def num_params(module):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds(path):
-    cfg, model = build_without_weights(path)
+    cfg = Config.fromfile(path)
+    model = build_model(cfg, weightless_device(cfg))
     assert cfg.default_scope == 'mmseg'
     parts = [model.backbone, model.neck, model.decode_head]
     assert num_params(model) == sum(num_params(m) for m in parts)
@@ -116,7 +114,8 @@ def senet154_features_params():
 def test_paper_config_parameter_count_is_the_architecture_table(
         name, senet154_features_params):
     gam, sam, refine = PAPER_ROWS[name]
-    _, model = build(osp.join(REPO, 'configs', name), device='meta')
+    model = build_model(Config.fromfile(osp.join(REPO, 'configs', name)),
+                        'meta')
     assert num_params(model.backbone) == senet154_features_params
     neck = count_neck((128, 256, 512, 1024, 2048), (80, 160, 320, 640, 1280),
                       (64, 128, 256, 512, 1024), gam, sam)
@@ -161,7 +160,8 @@ def paper_model():
     swap in their own neck and head (their backbones are the same:
     test_ablation_rows_differ_only_by_their_switches)."""
     torch.manual_seed(0)
-    return build(osp.join(REPO, 'configs', 'mrpan_nyu.py'))[1]
+    return build_model(Config.fromfile(osp.join(REPO, 'configs',
+                                                'mrpan_nyu.py')))
 
 
 @pytest.mark.slow  # SENet-154 at 228x304

@@ -295,7 +295,7 @@ def test_test_pipeline_input_and_gt_equal_hu(cfg, nyu_vga):
         assert meta['crop_bbox'] == (8, 6, 312, 234)
 
 
-def test_prediction_is_upsampled_once_to_the_crop(cfg, nyu_vga):
+def test_prediction_is_upsampled_once_to_the_crop(cfg, nyu_vga, monkeypatch):
     """DepthEstimator returns the finest output bilinearly upsampled to
     228x304 once, compared with the ground-truth crop as it is."""
     demo = Config.fromfile(osp.join(REPO, 'configs', 'mrpan_demo_cpu.py'))
@@ -307,9 +307,14 @@ def test_prediction_is_upsampled_once_to_the_crop(cfg, nyu_vga):
     sample = dataset[0]
     batch = model.data_preprocessor(
         dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
-    outputs = []  # the head's five depths, read during predict
-    model.decode_head.register_forward_hook(
-        lambda module, args, depths: outputs.append(depths))
+    outputs = []  # the head's five depths, recorded during predict
+    forward = model.decode_head.forward
+
+    def recording_forward(inputs):
+        outputs.append(forward(inputs))
+        return outputs[-1]
+
+    monkeypatch.setattr(model.decode_head, 'forward', recording_forward)
     with torch.no_grad():
         result = model.predict(batch['inputs'], batch['data_samples'])[0]
     assert len(outputs) == 1  # one forward pass (test_cfg mode whole)
