@@ -33,12 +33,17 @@ def build_model(cfg, device='cpu'):
         return MODELS.build(cfg.model)
 
 
+# Encoders that read tensor values (their drop-path rates) while they are
+# built, which meta tensors do not hold.
+READ_VALUES_WHILE_BUILT = ('mmpretrain.ConvNeXt', 'mmpretrain.SwinTransformer')
+
+
 def weightless_device(cfg):
-    """The meta device (no memory, no initialisation) where the model's
-    constructors allow it: SENet-154 would allocate and initialise 113 M
-    parameters; mmpretrain's ConvNeXt and Swin read tensor values (their
-    drop-path rates) while they are built, which meta tensors do not hold."""
-    return 'meta' if cfg.model.backbone.type == 'SENet' else 'cpu'
+    """The meta device (no memory, no initialisation: SENet-154 alone would
+    allocate and initialise 113 M parameters) where the model's constructors
+    allow it."""
+    encoder = cfg.model.backbone.get('encoder', cfg.model.backbone)
+    return 'cpu' if encoder.type in READ_VALUES_WHILE_BUILT else 'meta'
 
 
 def num_params(module):
