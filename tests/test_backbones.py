@@ -1,8 +1,6 @@
 """Tests of the SENet backbone family against timm's ``legacy_*`` models
 (random weights, no download) and of its checkpoint handling."""
-import importlib.util
 import math
-import os.path as osp
 from collections import OrderedDict
 
 import pytest
@@ -11,12 +9,12 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmseg.registry import MODELS
 from mrpan_mm.models.backbones import SENet
+from tools_runner import load_tool
 
 timm = pytest.importorskip('timm')
 
 ODD_INPUT = (1, 3, 65, 81)
 BN_STATS = ('weight', 'bias', 'running_mean', 'running_var')
-REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 def build_timm(arch, device='cpu'):
@@ -157,9 +155,11 @@ def test_senet154_keys_are_cadene_keys():
     assert ours['layer4.2.se_module.fc1.weight'].shape == (128, 2048, 1, 1)
 
 
-@pytest.mark.parametrize('arch, style', [('senet154', 'timm'),
-                                         ('seresnet50', 'cadene'),
-                                         ('seresnext50_32x4d', 'mmengine')])
+@pytest.mark.parametrize('arch, style', [
+    pytest.param('senet154', 'timm', marks=pytest.mark.slow),  # 2 x 113 M
+    ('seresnet50', 'cadene'),
+    ('seresnext50_32x4d', 'mmengine')
+])
 def test_pretrained_features_equal_timm(arch, style, tmp_path):
     torch.manual_seed(0)
     reference = randomize_bn_(build_timm(arch)).eval()
@@ -343,16 +343,8 @@ def test_default_init_without_checkpoint():
     assert abs(weight.std().item() / expected_std - 1) < 0.05
 
 
-def load_converter():
-    path = osp.join(REPO_ROOT, 'tools', 'model_converters', 'senet2mmseg.py')
-    spec = importlib.util.spec_from_file_location('senet2mmseg', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_converter_cli_writes_loadable_backbone_weights(tmp_path):
-    converter = load_converter()
+    converter = load_tool('model_converters/senet2mmseg.py')
     reference = randomize_bn_(build_timm('seresnext26_32x4d')).eval()
     src = save_checkpoint(reference.state_dict(), tmp_path / 'src.pth',
                           'cadene')

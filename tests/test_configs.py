@@ -1,5 +1,7 @@
-"""Every shipped config builds; the paper configs run forward/backward at
-the paper's 228x304 input with the shapes of the spec table."""
+"""Every shipped config builds (on the meta device: no memory, no
+initialisation); the paper configs' parameter counts equal an independent
+count from the architecture table; the paper configs run forward/backward
+at the paper's 228x304 input with the shapes of the spec table (slow)."""
 import glob
 import os.path as osp
 
@@ -10,6 +12,8 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+timm = pytest.importorskip('timm')
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -23,17 +27,106 @@ SENET154_LEVELS = [(128, 114, 152), (256, 57, 76), (512, 29, 38),
                    (1024, 15, 19), (2048, 8, 10)]
 
 
-def build(path):
+def build_model(cfg, device='cpu'):
     init_default_scope('mmseg')
-    cfg = Config.fromfile(path)
-    return cfg, MODELS.build(cfg.model)
+    with torch.device(device):
+        return MODELS.build(cfg.model)
+
+
+# Encoders that read tensor values (their drop-path rates) while they are
+# built, which meta tensors do not hold.
+READ_VALUES_WHILE_BUILT = ('mmpretrain.ConvNeXt', 'mmpretrain.SwinTransformer')
+
+
+def weightless_device(cfg):
+    """The meta device (no memory, no initialisation: SENet-154 alone would
+    allocate and initialise 113 M parameters) where the model's constructors
+    allow it."""
+    encoder = cfg.model.backbone.get('encoder', cfg.model.backbone)
+    return 'cpu' if encoder.type in READ_VALUES_WHILE_BUILT else 'meta'
+
+
+def num_params(module):
+    return sum(p.numel() for p in module.parameters())
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds(path):
-    cfg, model = build(path)
-    assert sum(p.numel() for p in model.parameters()) > 0
+    cfg = Config.fromfile(path)
+    model = build_model(cfg, weightless_device(cfg))
     assert cfg.default_scope == 'mmseg'
+    parts = [model.backbone, model.neck, model.decode_head]
+    assert num_params(model) == sum(num_params(m) for m in parts)
+    assert all(num_params(m) > 0 for m in parts)
+
+
+# Independent parameter count of the paper models from the architecture
+# table (/work/shared/spec/architecture.md): a convolution followed by a
+# norm has no bias; a norm has a weight and a bias per channel.
+def conv(c_in, c_out, k, bias=False):
+    return c_in * c_out * k * k + (c_out if bias else 0)
+
+
+def conv_bn(c_in, c_out, k):
+    return conv(c_in, c_out, k) + 2 * c_out
+
+
+def count_neck(in_channels, fuse, out, gam, sam):
+    """Baseline fusion: per target level, an up-projection from every input
+    level to fuse/5 channels (5x5 conv-BN, 3x3 conv-BN; 5x5 conv-BN), a
+    3x3 conv-BN to out; GAM: an MLP (reduction 16) over the fuse/5
+    channels; SAM: 1x1 query/key to out/8, 1x1 value, a scalar gamma."""
+    total = 0
+    for f, o in zip(fuse, out):
+        branch = f // len(in_channels)
+        total += sum(2 * conv_bn(c, branch, 5) + conv_bn(branch, branch, 3)
+                     for c in in_channels)
+        total += conv_bn(f, o, 3)
+        if gam:
+            hidden = max(branch // 16, 4)
+            total += branch * hidden + hidden + hidden * branch + branch
+        if sam:
+            total += 2 * conv(o, o // 8, 1, bias=True) + conv(o, o, 1, True)
+            total += 1
+    return total
+
+
+def count_head(in_channels, top, top_proj, refine):
+    """Residual pyramid: 1x1 conv-BN of the top level; per level, 3x3
+    conv-BN then 3x3 conv to 1 channel (no bias); the refine block."""
+    total = conv_bn(top, top_proj, 1)
+    for t, c in enumerate(in_channels):
+        c_in = c + (top_proj if t == len(in_channels) - 1 else 0)
+        total += conv_bn(c_in, c, 3) + conv(c, 1, 3)
+        h = c // 2
+        if refine == 'basic':  # SARPN's refine: 1 -> h -> h -> 1 (bias)
+            total += conv_bn(1, h, 3) + conv_bn(h, h, 3) + conv(h, 1, 3, True)
+        else:  # RRM: 3x3 stem on (depth, features), two basic blocks, head
+            total += conv_bn(1 + c, h, 3) + 4 * conv_bn(h, h, 3)
+            total += conv(h, 1, 3, bias=True)
+    return total
+
+
+@pytest.fixture(scope='module')
+def senet154_features_params():
+    """timm's ImageNet SENet-154 without its classifier."""
+    with torch.device('meta'):
+        reference = timm.create_model('legacy_senet154')
+    return num_params(reference) - num_params(reference.last_linear)
+
+
+@pytest.mark.parametrize('name', sorted(PAPER_ROWS))
+def test_paper_config_parameter_count_is_the_architecture_table(
+        name, senet154_features_params):
+    gam, sam, refine = PAPER_ROWS[name]
+    model = build_model(Config.fromfile(osp.join(REPO, 'configs', name)),
+                        'meta')
+    assert num_params(model.backbone) == senet154_features_params
+    neck = count_neck((128, 256, 512, 1024, 2048), (80, 160, 320, 640, 1280),
+                      (64, 128, 256, 512, 1024), gam, sam)
+    head = count_head((64, 128, 256, 512, 1024), 2048, 1024, refine)
+    assert num_params(model.neck) == neck
+    assert num_params(model.decode_head) == head
 
 
 def test_ablation_rows_differ_only_by_their_switches():
@@ -66,11 +159,24 @@ def depth_samples(batch, height, width):
     return samples
 
 
+@pytest.fixture(scope='module')
+def paper_model():
+    """``configs/mrpan_nyu.py``'s model, random weights; the ablation rows
+    swap in their own neck and head (their backbones are the same:
+    test_ablation_rows_differ_only_by_their_switches)."""
+    torch.manual_seed(0)
+    return build_model(Config.fromfile(osp.join(REPO, 'configs',
+                                                'mrpan_nyu.py')))
+
+
 @pytest.mark.slow  # SENet-154 at 228x304
 @pytest.mark.parametrize('name', sorted(PAPER_ROWS))
-def test_paper_config_forward_backward_shapes(name):
-    torch.manual_seed(0)
-    _, model = build(osp.join(REPO, 'configs', name))
+def test_paper_config_forward_backward_shapes(name, paper_model):
+    cfg = Config.fromfile(osp.join(REPO, 'configs', name))
+    model = paper_model
+    model.neck = MODELS.build(cfg.model.neck)
+    model.decode_head = MODELS.build(cfg.model.decode_head)
+    model.zero_grad()
     model.train()
     inputs = torch.randn(2, 3, 228, 304)
     levels = model.backbone(inputs)

@@ -14,7 +14,6 @@ on the config's own test pipeline and evaluator: a SENet-154 forward at
 import glob
 import os
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
@@ -30,11 +29,10 @@ from mrpan_mm.engine import enable_tta
 from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils.depth_io import depth_to_mm, read_depth_png
 from mrpan_mm.utils.point_cloud import PLY_VERTEX
-from tools_runner import (REPO, data_root_options, logged_test_metrics,
-                          run_tool)
+from tools_runner import (REPO, data_root_options, load_tool,
+                          logged_test_metrics, run_tool)
 
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import eval_predictions  # noqa: E402
+eval_predictions = load_tool('eval_predictions.py')
 
 DEPTH_CONFIGS = [
     path for path in sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -83,20 +81,33 @@ def option_args(options: dict) -> list:
     ]
 
 
+@pytest.fixture(scope='module')
+def checkpoints(tmp_path_factory):
+    """``{model config: random-weight checkpoint}``: configs with the same
+    model (the test-only variants of ``mrpan_nyu.py``) share one file."""
+    saved = {}
+    yield saved
+    for path in saved.values():
+        os.remove(path)
+
+
 @pytest.fixture(scope='module', params=DEPTH_CONFIGS, ids=osp.basename)
-def case(request, tmp_path_factory):
+def case(request, checkpoints, tmp_path_factory):
     """(config path, config with small input, its options, checkpoint)."""
     path = request.param
     cfg = Config.fromfile(path)
     options = small_input_options(cfg)
     cfg.merge_from_dict(options)
-    torch.manual_seed(0)
-    model = init_model(cfg, None, 'cpu')
-    checkpoint = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    torch.save({'state_dict': model.state_dict(), 'meta': {}}, checkpoint)
-    del model
-    yield path, cfg, options, checkpoint
-    os.remove(checkpoint)
+    key = Config(dict(model=cfg.model)).pretty_text
+    if key not in checkpoints:
+        torch.manual_seed(0)
+        model = init_model(cfg, None, 'cpu')
+        checkpoints[key] = str(
+            tmp_path_factory.mktemp('ckpt') / 'random.pth')
+        torch.save({'state_dict': model.state_dict(), 'meta': {}},
+                   checkpoints[key])
+        del model
+    return path, cfg, options, checkpoints[key]
 
 
 @pytest.fixture(scope='module')
@@ -125,13 +136,24 @@ def nyu640(tmp_path_factory):
     return root
 
 
-def test_tta_pipeline_flips_image_not_ground_truth(nyu640):
-    init_default_scope('mmseg')
+def tta_test_sets():
+    """``{config path: its test set with --tta}``, one config per distinct
+    test set (configs that share a test set load the same samples)."""
+    distinct = {}
     for path in DEPTH_CONFIGS:
         cfg = Config.fromfile(path)
         enable_tta(cfg)
-        cfg.test_dataloader.dataset.data_root = nyu640
-        item = DATASETS.build(cfg.test_dataloader.dataset)[0]
+        dataset = cfg.test_dataloader.dataset
+        distinct.setdefault(Config(dict(dataset=dataset)).pretty_text,
+                            (path, dataset))
+    return dict(distinct.values())
+
+
+def test_tta_pipeline_flips_image_not_ground_truth(nyu640):
+    init_default_scope('mmseg')
+    for path, dataset in tta_test_sets().items():
+        dataset.data_root = nyu640
+        item = DATASETS.build(dataset)[0]
         first, second = item['data_samples']
         assert (first.flip, second.flip) == (False, True), path
         assert torch.equal(first.gt_depth_map.data, second.gt_depth_map.data)

@@ -15,7 +15,6 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
-from mmseg.structures import SegDataSample
 
 from mrpan_mm.benchmark.models import build_optim_wrapper, synthetic_batch
 from mrpan_mm.models.backbones import read_state_dict
@@ -77,10 +76,11 @@ class ChannelsLast(torch.nn.Module):
 
 @pytest.fixture
 def channels_last_encoder():
+    """``ChannelsLast`` registered for one test only."""
     name = 'ChannelsLastTestEncoder'
-    if MODELS.get(name) is None:
-        MODELS.register_module(name=name, module=ChannelsLast)
-    return dict(type=name, channels=(8, 16, 32, 64))
+    MODELS.register_module(name=name, module=ChannelsLast)
+    yield dict(type=name, channels=(8, 16, 32, 64))
+    MODELS._module_dict.pop(name)
 
 
 def test_channels_last_outputs(channels_last_encoder):

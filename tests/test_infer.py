@@ -2,7 +2,6 @@
 point clouds, flip averaging, TTA merging and tools/infer.py's input
 handling (the shipped configs end to end are in test_depth_configs.py)."""
 import os.path as osp
-import sys
 
 import cv2
 import numpy as np
@@ -18,10 +17,9 @@ from mrpan_mm.models.segmentors import DepthTTAModel
 from mrpan_mm.utils.depth_io import depth_to_mm, read_depth_png, \
     write_depth_png
 from mrpan_mm.utils.point_cloud import PLY_VERTEX, write_ply
-from tools_runner import REPO
+from tools_runner import REPO, load_tool
 
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import infer  # noqa: E402
+infer = load_tool('infer.py')
 
 DEMO = osp.join(REPO, 'configs', 'mrpan_demo_cpu.py')
 

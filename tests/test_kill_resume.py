@@ -10,8 +10,7 @@ import torch
 
 from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils import load_checkpoint_file
-from tools_runner import (REPO, TINY_CONFIG, data_root_options, run_tool,
-                          tool_command, tool_env)
+from tools_runner import TINY_CONFIG, data_root_options, run_tool, start_tool
 
 pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
 
@@ -34,11 +33,9 @@ def test_sigkill_then_resume_matches_unbroken_run(tmp_path):
     run_tool('train.py', [TINY_CONFIG, '--work-dir', unbroken, *options])
 
     broken = str(tmp_path / 'broken')
-    proc = subprocess.Popen(
-        tool_command('train.py', TINY_CONFIG, '--work-dir', broken,
-                     *options),
-        cwd=REPO, env=tool_env(), stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
+    proc = start_tool('train.py', [TINY_CONFIG, '--work-dir', broken,
+                                   *options], stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while not osp.exists(osp.join(broken, 'epoch_1.pth')):
         assert proc.poll() is None, 'training ended before it was killed'

@@ -20,7 +20,6 @@ SIZES_228x304 = [(114, 152), (57, 76), (29, 38), (15, 19), (8, 10)]
 SIZES_ODD = [(33, 42), (17, 21), (9, 11), (5, 6), (3, 3)]
 
 
-@MODELS.register_module(force=True)
 class HeadTestL1Loss(nn.Module):
     """Masked L1 over every scale (gt resized by nearest), for these tests."""
 
@@ -33,7 +32,6 @@ class HeadTestL1Loss(nn.Module):
         return dict(loss_l1=total, num_scales=torch.tensor(float(len(preds))))
 
 
-@MODELS.register_module(force=True)
 class HeadTestPyramidBackbone(nn.Module):
     """Five stride-2 conv-BN-ReLU stages: levels at 1/2 .. 1/32."""
 
@@ -50,6 +48,17 @@ class HeadTestPyramidBackbone(nn.Module):
             x = stage(x)
             feats.append(x)
         return tuple(feats)
+
+
+@pytest.fixture(autouse=True)
+def stand_in_modules():
+    """Register this file's stand-in loss and backbone for one test only."""
+    modules = (HeadTestL1Loss, HeadTestPyramidBackbone)
+    for module in modules:
+        MODELS.register_module(module=module)
+    yield
+    for module in modules:
+        MODELS._module_dict.pop(module.__name__)
 
 
 def make_inputs(sizes, batch=2, seed=0):
@@ -201,18 +210,24 @@ def test_loss_uses_all_scales_and_reaches_every_parameter():
         assert param.grad is not None and param.grad.abs().sum() > 0, name
 
 
-def test_loss_with_multi_scale_depth_loss():
-    if MODELS.get('MultiScaleDepthLoss') is None:
-        pytest.skip('MultiScaleDepthLoss is not available')
+def test_loss_with_multi_scale_depth_loss_sums_the_five_scales():
+    """The head hands all five depths and the stacked ground truth to the
+    loss: each term is the sum of the term computed scale by scale."""
     head = build_head(
         loss_decode=dict(type='MultiScaleDepthLoss'), out_act='softplus')
     samples = make_samples(2, (66, 84), seed=1)
-    losses = head.loss(make_inputs(SIZES_ODD), samples, train_cfg=None)
-    loss_keys = [k for k in losses if k.startswith('loss')]
-    assert loss_keys
-    total = sum(losses[k] for k in loss_keys)
-    assert torch.isfinite(total)
-    total.backward()
+    inputs = make_inputs(SIZES_ODD)
+    losses = head.loss(inputs, samples, train_cfg=None)
+    terms = ('loss_depth', 'loss_grad', 'loss_normal')
+    assert set(terms) <= set(losses)
+    gt = torch.stack([s.gt_depth_map.data for s in samples])
+    with torch.no_grad():
+        depths = head(inputs)
+        per_scale = [head.loss_decode([d], gt) for d in depths]
+    for term in terms:
+        torch.testing.assert_close(
+            losses[term].detach(), sum(s[term] for s in per_scale))
+    sum(losses[k] for k in terms).backward()
     assert head.decoder.top_proj.conv.weight.grad.abs().sum() > 0
 
 

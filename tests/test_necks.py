@@ -276,7 +276,8 @@ def test_neck_rejects_bad_config(kwargs, message):
 
 def test_neck_is_registered_and_defaults_follow_senet154():
     assert MODELS.get('MACANeck') is MACANeck
-    neck = MACANeck(in_channels=(128, 256, 512, 1024, 2048))
+    with torch.device('meta'):  # SENet-154 widths: no weights needed
+        neck = MACANeck(in_channels=(128, 256, 512, 1024, 2048))
     assert neck.out_channels == (64, 128, 256, 512, 1024)
     assert [lvl.fuse.conv.in_channels
             for lvl in neck.levels] == [80, 160, 320, 640, 1280]

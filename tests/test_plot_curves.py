@@ -1,16 +1,14 @@
 """tools/analysis/plot_curves.py on a synthetic MMEngine scalars.json."""
 import json
-import os.path as osp
-import sys
 
 import cv2
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-sys.path.insert(
-    0, osp.join(osp.dirname(osp.dirname(__file__)), 'tools', 'analysis'))
-import plot_curves  # noqa: E402
+from tools_runner import load_tool
+
+plot_curves = load_tool('analysis/plot_curves.py')
 
 
 def write_run(root):

@@ -12,10 +12,8 @@ import subprocess
 import pytest
 import torch
 
-from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils import load_checkpoint_file
-from tools_runner import (REPO, TINY_CONFIG, data_root_options, run_tool,
-                          tool_command, tool_env)
+from tools_runner import TINY_CONFIG, data_root_options, start_tool
 
 pytestmark = pytest.mark.slow
 
@@ -44,9 +42,8 @@ def run_together(commands, log_dir):
     procs = {}
     for name, args in commands.items():
         with open(osp.join(log_dir, f'{name}.log'), 'w') as log:
-            procs[name] = subprocess.Popen(
-                tool_command(*args), cwd=REPO, env=tool_env(), stdout=log,
-                stderr=subprocess.STDOUT)
+            procs[name] = start_tool(args[0], args[1:], stdout=log,
+                                     stderr=subprocess.STDOUT)
     results = {}
     for name, proc in procs.items():
         status = proc.wait(timeout=600)
@@ -56,15 +53,11 @@ def run_together(commands, log_dir):
 
 
 @pytest.fixture(scope='module')
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, tiny_training):
     tmp = tmp_path_factory.mktemp('reliability')
-    root = str(tmp / 'nyu')
-    make_nyu_fixture(root, num_train=4, num_test=2)
+    root, trained_dir = tiny_training
     data = data_root_options(root)
-    good_dir = str(tmp / 'good')
-    run_tool('train.py', [TINY_CONFIG, '--work-dir', good_dir,
-                          '--cfg-options', *data, 'train_cfg.max_epochs=1'])
-    good = osp.join(good_dir, 'epoch_1.pth')
+    good = osp.join(trained_dir, 'epoch_1.pth')
 
     evil = str(tmp / 'evil.pth')
     marker = tmp / 'created_by_unpickling'

@@ -1,10 +1,10 @@
 """tools/train.py and tools/test.py on the fixture: train, resume, test."""
 import glob
 import os.path as osp
+import shutil
 
 import pytest
 
-from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils import load_checkpoint_file
 from tools_runner import TINY_CONFIG, data_root_options, run_tool
 
@@ -12,14 +12,9 @@ pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
 
 
 @pytest.fixture(scope='module')
-def trained(tmp_path_factory):
+def trained(tiny_training):
     """Two epochs of the tiny config; returns (data root, work dir)."""
-    root = str(tmp_path_factory.mktemp('nyu_resume'))
-    make_nyu_fixture(root, num_train=4, num_test=2)
-    work_dir = str(tmp_path_factory.mktemp('work'))
-    run_tool('train.py', [TINY_CONFIG, '--work-dir', work_dir,
-                          '--cfg-options', *data_root_options(root)])
-    return root, work_dir
+    return tiny_training
 
 
 def load(path):
@@ -37,7 +32,11 @@ def test_train_writes_epoch_checkpoints(trained):
 
 
 def test_resume_continues_iterations_and_optimizer(trained, tmp_path):
-    root, work_dir = trained
+    root, trained_dir = trained
+    work_dir = str(tmp_path / 'resumed')  # the shared run stays as it is
+    shutil.copytree(trained_dir, work_dir)
+    with open(osp.join(work_dir, 'last_checkpoint'), 'w') as f:
+        f.write(osp.join(work_dir, 'epoch_2.pth'))
     proc = run_tool('train.py', [
         TINY_CONFIG, '--work-dir', work_dir, '--resume', '--cfg-options',
         *data_root_options(root), 'train_cfg.max_epochs=3'

@@ -19,7 +19,7 @@ import pytest
 
 from mrpan_mm.demo.render import render_scene
 from mrpan_mm.testing import save_random_checkpoint
-from tools_runner import REPO, tool_command, tool_env
+from tools_runner import REPO, start_tool
 
 pytestmark = pytest.mark.slow
 
@@ -38,10 +38,10 @@ def page_url(tmp_path_factory):
     save_random_checkpoint(DEMO_CONFIG, checkpoint)
     log_path = folder / 'server.log'
     with open(log_path, 'w') as log:
-        server = subprocess.Popen(
-            tool_command('webapp.py', '--config', DEMO_CONFIG,
-                         '--checkpoint', checkpoint, '--port', '0'),
-            cwd=REPO, env=tool_env(), stdout=log, stderr=subprocess.STDOUT)
+        server = start_tool('webapp.py', [
+            '--config', DEMO_CONFIG, '--checkpoint', checkpoint, '--port',
+            '0'
+        ], stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         url = None
