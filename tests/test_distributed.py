@@ -44,6 +44,7 @@ def test_two_gloo_ranks_match_one_process(tmp_path):
     root = str(tmp_path / 'nyu')
     make_nyu_fixture(root, num_train=4, num_test=2)  # one step
     common = [*data_root_options(root), 'train_cfg.max_epochs=1',
+              'optim_wrapper.optimizer._delete_=True',  # not Adam's betas
               'optim_wrapper.optimizer.type=SGD',
               'optim_wrapper.optimizer.lr=0.01']
 
