@@ -219,8 +219,11 @@ def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
     depth is >= 1 m); log10 by at most log10(1 + 0.5 mm / min(pred)),
     < 2.2e-4 for predictions >= 1 m (the random models are offset by
     ``RANDOM_MODEL_DEPTH``; near the 1 mm clamp the bound would not hold);
-    a delta accuracy only changes for pixels within 0.5 mm of a threshold,
-    a few of the 2 x 307200.  1e-3 bounds all of them.
+    1e-3 bounds all three.  A delta accuracy only changes for pixels whose
+    ratio lies within 0.5 mm / pred (< 2e-4 relative) of a threshold; a
+    random model's smooth prediction against the fixture's smooth depth can
+    put a band of pixels there (up to 1.9e-3 of them measured, ResNet-50
+    and EfficientNet-B3 configs), so the deltas get 5e-3.
     """
     path, cfg, options, checkpoint = case
     crops = [step['crop_size'] for step in cfg.test_dataloader.dataset.pipeline
@@ -243,7 +246,8 @@ def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
         f'test_dataloader.dataset.data_root={nyu640}', *option_args(options)
     ])
     for key in TABLE_I:
-        assert abs(offline[key] - online[key]) <= 1e-3, key
+        tolerance = 5e-3 if key.startswith('d') else 1e-3
+        assert abs(offline[key] - online[key]) <= tolerance, key
 
 
 @pytest.mark.slow
