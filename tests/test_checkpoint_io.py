@@ -12,7 +12,7 @@ from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.runner import CheckpointLoader, save_checkpoint
 
-from mrpan_mm.utils import (MMENGINE_CHECKPOINT_GLOBALS, UNSAFE_LOAD_ENV,
+from mrpan_mm.utils import (MMENGINE_CHECKPOINT_GLOBALS, TRUSTED_GLOBALS_ENV,
                             AtomicLocalBackend, CheckpointFileError,
                             UnsafeCheckpointError, atomic_write_bytes,
                             load_checkpoint_file, use_safe_checkpoint_loader)
@@ -78,12 +78,28 @@ def test_file_with_other_objects_is_refused_and_runs_nothing(
     with pytest.raises(UnsafeCheckpointError) as info:
         load_checkpoint_file(str(path))
     assert str(path) in str(info.value) and 'io.open' in str(info.value)
-    assert UNSAFE_LOAD_ENV in str(info.value)
+    assert f'{TRUSTED_GLOBALS_ENV}=io.open' in str(info.value)
     assert not marker.exists()
-    # The documented opt-in for trusted legacy files unpickles everything.
-    monkeypatch.setenv(UNSAFE_LOAD_ENV, '1')
+    # Trusting another type does not let this one through ...
+    monkeypatch.setenv(TRUSTED_GLOBALS_ENV, 'collections.OrderedDict')
+    with pytest.raises(UnsafeCheckpointError):
+        load_checkpoint_file(str(path))
+    assert not marker.exists()
+    # ... naming exactly the refused type (the documented opt-in for a
+    # trusted file) loads it, still through the weights-only unpickler.
+    monkeypatch.setenv(TRUSTED_GLOBALS_ENV, 'io.open')
     load_checkpoint_file(str(path))
     assert marker.exists()
+
+
+@pytest.mark.parametrize('name', ['builtins.eval', 'eval', 'no_such.mod'])
+def test_trusted_globals_refuse_builtins_and_unknown_names(
+        tmp_path, monkeypatch, name):
+    path = tmp_path / 'ckpt.pth'
+    torch.save({'state_dict': {}}, path)
+    monkeypatch.setenv(TRUSTED_GLOBALS_ENV, name)
+    with pytest.raises(ValueError, match=TRUSTED_GLOBALS_ENV):
+        load_checkpoint_file(str(path))
 
 
 def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):

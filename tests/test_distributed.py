@@ -23,6 +23,7 @@ import pytest
 import torch
 
 from mrpan_mm.testing import make_nyu_fixture
+from mrpan_mm.utils import load_checkpoint_file
 from tools_runner import TINY_CONFIG, data_root_options, run_tool
 
 pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
@@ -35,8 +36,8 @@ def free_port():
 
 
 def weights(work_dir):
-    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu',
-                      weights_only=False)
+    ckpt = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'),
+                                map_location='cpu')
     return ckpt['state_dict']
 
 

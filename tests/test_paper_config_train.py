@@ -3,9 +3,9 @@
 import os.path as osp
 
 import pytest
-import torch
 
 from mrpan_mm.testing import make_nyu_fixture
+from mrpan_mm.utils import load_checkpoint_file
 from tools_runner import REPO, data_root_options, run_tool
 
 pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
@@ -27,6 +27,6 @@ def test_one_iteration_of_mrpan_nyu(tmp_path):
         'test_dataloader.persistent_workers=False',
         'train_cfg.max_epochs=1', 'default_hooks.logger.interval=1'
     ], timeout=900)
-    ckpt = torch.load(osp.join(work_dir, 'epoch_1.pth'), map_location='cpu',
-                      weights_only=False)
+    ckpt = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'),
+                                map_location='cpu')
     assert ckpt['meta']['iter'] == 1

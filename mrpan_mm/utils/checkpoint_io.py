@@ -8,9 +8,10 @@ objects MMEngine 0.10 training checkpoints hold besides tensors and builtin
 containers (:data:`MMENGINE_CHECKPOINT_GLOBALS`).  Any other object is refused
 with :class:`UnsafeCheckpointError`, naming the file and the objects' types;
 an unreadable file raises :class:`CheckpointFileError` naming the file.
-A trusted legacy file holding other objects can be read with the explicit,
-per-process opt-in ``MRPAN_UNSAFE_LOAD=1`` (full unpickling: only for files
-whose origin you trust).  :func:`use_safe_checkpoint_loader` makes MMEngine's
+A trusted file holding other objects can be read by naming exactly those
+types in ``MRPAN_TRUSTED_GLOBALS`` (comma-separated, as the refusal lists
+them): they join the allow-list for that load, which stays weights-only, so
+nothing beyond the named types is ever unpickled.  :func:`use_safe_checkpoint_loader` makes MMEngine's
 loader for local paths (``load_from``, ``--resume``, ``init_cfg``
 ``Pretrained``) this function; ``SafeCheckpointLoadHook`` calls it.
 
@@ -24,6 +25,7 @@ config asks for it::
     default_hooks = dict(
         checkpoint=dict(backend_args=dict(backend='atomic_local')))
 """
+import importlib
 import logging
 import os
 import os.path as osp
@@ -41,9 +43,9 @@ from mmengine.runner import CheckpointLoader
 
 from ..compat import HAS_SAFE_GLOBALS, safe_globals
 
-#: Environment variable that, set to ``1``, unpickles checkpoints without
-#: restriction.  Only for trusted files: unpickling can run arbitrary code.
-UNSAFE_LOAD_ENV = 'MRPAN_UNSAFE_LOAD'
+#: Environment variable naming extra types (``module.name``, comma-separated)
+#: a trusted checkpoint may hold; they are allowed for the weights-only load.
+TRUSTED_GLOBALS_ENV = 'MRPAN_TRUSTED_GLOBALS'
 
 # ``HistoryBuffer.__getstate__`` stores its statistics methods, which pickle
 # (protocol 2) writes as ``getattr(HistoryBuffer, 'min')`` and so on.
@@ -97,9 +99,28 @@ class UnsafeCheckpointError(CheckpointFileError):
     """A checkpoint holding objects outside the allow-list."""
 
 
-def unsafe_load_enabled() -> bool:
-    """Whether ``MRPAN_UNSAFE_LOAD=1`` asks for unrestricted unpickling."""
-    return os.environ.get(UNSAFE_LOAD_ENV, '') == '1'
+def trusted_globals() -> List[object]:
+    """The objects named in ``MRPAN_TRUSTED_GLOBALS``, imported.
+
+    Raises:
+        ValueError: A name that is not ``module.attribute`` or cannot be
+            imported, or a builtin (``builtins.eval`` and the like would
+            hand the file the interpreter).
+    """
+    trusted = []
+    for name in filter(None, (n.strip() for n in os.environ.get(
+            TRUSTED_GLOBALS_ENV, '').split(','))):
+        module, _, attribute = name.rpartition('.')
+        if not module or module == 'builtins':
+            raise ValueError(f'{TRUSTED_GLOBALS_ENV}: {name!r} is not an '
+                             'importable module.attribute outside builtins')
+        try:
+            trusted.append(getattr(importlib.import_module(module),
+                                   attribute))
+        except (ImportError, AttributeError) as error:
+            raise ValueError(f'{TRUSTED_GLOBALS_ENV}: cannot import '
+                             f'{name!r}: {error}') from error
+    return trusted
 
 
 def _disallowed_globals(filename: str) -> List[str]:
@@ -130,10 +151,11 @@ def _refusal(error: pickle.UnpicklingError, filename: str) -> Exception:
     if not HAS_SAFE_GLOBALS:
         reason += (f' (torch {torch.__version__} cannot allow MMEngine '
                    "checkpoints' objects; torch>=2.5 can)")
+    trust = (f' If you trust the file, allow exactly these types: '
+             f'{TRUSTED_GLOBALS_ENV}={",".join(refused)}') if refused else ''
     return UnsafeCheckpointError(
         f'refusing to load checkpoint {filename}: {reason}. Unpickling it '
-        'could run code. If you trust the file, load it with '
-        f'{UNSAFE_LOAD_ENV}=1 (full unpickling).')
+        f'could run code.{trust}')
 
 
 def _torch_load(filename: str, map_location, weights_only: bool):
@@ -174,13 +196,13 @@ def load_checkpoint_file(filename: str, map_location=None):
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
-    if unsafe_load_enabled():
+    trusted = trusted_globals()
+    if trusted:
         print_log(
-            f'{UNSAFE_LOAD_ENV}=1: unpickling {filename} without '
-            'restrictions; this runs any code the file holds', 'current',
-            level=logging.WARNING)
-        return _torch_load(filename, map_location, weights_only=False)
-    with safe_globals(MMENGINE_CHECKPOINT_GLOBALS):
+            f'{TRUSTED_GLOBALS_ENV}: also allowing '
+            f'{os.environ[TRUSTED_GLOBALS_ENV]} while reading {filename}',
+            'current', level=logging.WARNING)
+    with safe_globals(MMENGINE_CHECKPOINT_GLOBALS + trusted):
         try:
             return _torch_load(filename, map_location, weights_only=True)
         except pickle.UnpicklingError as error:
