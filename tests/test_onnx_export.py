@@ -83,6 +83,23 @@ def parity_of(stdout: str):
     return float(found.group(1)), float(found.group(2))
 
 
+def export_random_model(tmp_path, config, shape, *args, timeout):
+    """``tools/deployment/pytorch2onnx.py`` on ``config`` with random
+    weights at ``shape`` (H, W); checks that ``onnx.checker`` passed.
+
+    Returns:
+        (completed process, checkpoint path, ONNX file path)
+    """
+    checkpoint = str(tmp_path / 'random.pth')
+    save_random_checkpoint(config, checkpoint)
+    output = str(tmp_path / 'model.onnx')
+    proc = run_tool(osp.join('deployment', 'pytorch2onnx.py'), [
+        config, checkpoint, '--shape', *map(str, shape), '--output-file',
+        output, *args
+    ], timeout=timeout)
+    assert 'onnx.checker passed' in proc.stdout
+    return proc, checkpoint, output
+
 @pytest.mark.slow
 def test_export_demo_config_dynamic(tmp_path):
     """The demo model, random weights: dynamic export, checker, ONNX
@@ -93,14 +110,8 @@ def test_export_demo_config_dynamic(tmp_path):
     from mrpan_mm.apis import DepthInferencer
     from mrpan_mm.deploy import compare_with_pytorch, onnxruntime_session
     config = osp.join(REPO, 'configs', 'mrpan_demo_cpu.py')
-    checkpoint = str(tmp_path / 'random.pth')
-    save_random_checkpoint(config, checkpoint)
-    output = str(tmp_path / 'demo.onnx')
-    proc = run_tool(osp.join('deployment', 'pytorch2onnx.py'), [
-        config, checkpoint, '--shape', '72', '96', '--output-file', output,
-        '--dynamic'
-    ], timeout=900)
-    assert 'onnx.checker passed' in proc.stdout
+    proc, checkpoint, output = export_random_model(
+        tmp_path, config, (72, 96), '--dynamic', timeout=900)
     # The SAM's scaled_dot_product_attention: MatMul + Softmax.
     operators = re.search(r'operators: (.*)', proc.stdout).group(1).split()
     assert {'MatMul', 'Softmax', 'Conv', 'Resize'} <= set(operators)
@@ -129,13 +140,7 @@ def test_export_senet154_config_small_input(tmp_path):
     trained one's (with 0 it sits near the 1 mm clamp, where a relative
     difference measures nothing but rounding).
     """
-    config = osp.join(REPO, 'configs', 'mrpan_nyu.py')
-    checkpoint = str(tmp_path / 'random.pth')
-    save_random_checkpoint(config, checkpoint)
-    output = str(tmp_path / 'senet154.onnx')
-    proc = run_tool(osp.join('deployment', 'pytorch2onnx.py'), [
-        config, checkpoint, '--shape', '64', '80', '--output-file', output,
-        '--cfg-options', 'model.decode_head.depth_offset=3.0'
-    ], timeout=1800)
-    assert 'onnx.checker passed' in proc.stdout
+    proc, _, _ = export_random_model(
+        tmp_path, osp.join(REPO, 'configs', 'mrpan_nyu.py'), (64, 80),
+        '--cfg-options', 'model.decode_head.depth_offset=3.0', timeout=1800)
     assert parity_of(proc.stdout)[1] <= MAX_REL, proc.stdout
