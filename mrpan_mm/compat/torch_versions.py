@@ -4,6 +4,7 @@ Each name here hides one API that older (or newer) torch releases lack, so
 that the rest of the package calls one function whatever the version.
 """
 import contextlib
+import functools
 from typing import Any, ContextManager, Optional
 
 import torch
@@ -26,6 +27,7 @@ def safe_globals(allowed: list) -> ContextManager:
     return contextlib.nullcontext()
 
 
+@functools.lru_cache(maxsize=None)
 def mkldnn_bf16_supported() -> bool:
     """oneDNN's own check for native bf16 on this CPU
     (``torch.ops.mkldnn._is_mkldnn_bf16_supported``, the one PyTorch's tests

@@ -7,20 +7,14 @@ PyTorch emulates bf16 convolutions, and the same demo training step ran
 10x *slower* than fp32 (section 9).  Callers that turn bf16 on by default
 check here first.
 """
-import functools
 import logging
 
 from mmengine.logging import print_log
 
-from ..compat import mkldnn_bf16_supported
-
-
-@functools.lru_cache(maxsize=None)
-def cpu_has_native_bf16() -> bool:
-    """True when oneDNN runs bf16 convolutions and matrix products on this
-    CPU (``torch.ops.mkldnn._is_mkldnn_bf16_supported``, the check
-    PyTorch's own tests use); False without oneDNN or on older torch."""
-    return mkldnn_bf16_supported()
+# oneDNN's own check (the torch-version shim lives in compat), under the
+# name callers read: True when bf16 convolutions and matrix products run
+# natively on this CPU.
+from ..compat import mkldnn_bf16_supported as cpu_has_native_bf16
 
 
 def warn_if_emulated_bf16(what: str) -> bool:
