@@ -3,10 +3,13 @@
 #   make test   set up if needed, then run the test suite
 # Both are idempotent: setup re-runs only when a requirements file changes.
 # The demo installs only what it runs (requirements/cpu.txt); the tests add
-# requirements/tests.txt and requirements/deploy.txt.
+# requirements/tests.txt and requirements/deploy.txt.  Installs go through
+# tools/install_requirements.py: uv with pip's package sources (pip if uv is
+# unavailable).
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+INSTALL := $(PY) tools/install_requirements.py
 CORE_STAMP := $(VENV)/.mrpan-setup-core
 TEST_STAMP := $(VENV)/.mrpan-setup-tests
 DEMO_WORK_DIR ?= work_dirs/mrpan_demo_cpu
@@ -17,14 +20,15 @@ setup: $(CORE_STAMP)
 
 setup-tests: $(TEST_STAMP)
 
-$(CORE_STAMP): requirements/cpu.txt setup.cfg pyproject.toml
+$(CORE_STAMP): requirements/cpu.txt setup.cfg pyproject.toml \
+		tools/install_requirements.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -r requirements/cpu.txt
-	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	$(INSTALL) -r requirements/cpu.txt
+	$(INSTALL) --no-deps --no-build-isolation -e .
 	touch $(CORE_STAMP)
 
 $(TEST_STAMP): $(CORE_STAMP) requirements/tests.txt requirements/deploy.txt
-	$(PY) -m pip install -r requirements/cpu.txt -r requirements/tests.txt \
+	$(INSTALL) -r requirements/cpu.txt -r requirements/tests.txt \
 		-r requirements/deploy.txt
 	touch $(TEST_STAMP)
 
