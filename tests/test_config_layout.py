@@ -96,7 +96,7 @@ def test_network_input_is_the_config_crop_size(path):
 
 
 # The tta_pipeline configs/mrpan_demo_cpu.py wrote out before it was derived
-# (at today's 48x64 network input).
+# (at its network input size).
 DEMO_TTA_PIPELINE = [
     dict(type='LoadCheckedImage'),
     dict(
@@ -106,7 +106,8 @@ DEMO_TTA_PIPELINE = [
                 dict(type='RandomFlip', prob=0.0, direction='horizontal'),
                 dict(type='RandomFlip', prob=1.0, direction='horizontal')
             ],
-            [dict(type='Resize', scale=(64, 48), keep_ratio=False)],
+            [dict(type='Resize', scale=Config.fromfile(DEMO).crop_size[::-1],
+                  keep_ratio=False)],
             [dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3)],
             [dict(type='PackSegInputs')],
         ])

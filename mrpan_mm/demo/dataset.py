@@ -128,8 +128,8 @@ def make_demo_dataset(root: str,
         train_size: Image size of the training views; default ``size``.
             Rendering them at the network's input size (the size the
             training pipeline resizes to anyway) costs a fraction of a full
-            view: the demo renders them at its 48x64 (about 3x cheaper
-            than 120x160, anti-aliased by the renderer's supersampling).
+            view: the demo renders them at its network input size
+            (anti-aliased by the renderer's supersampling).
         seed: Base seed; the same parameters give byte-identical files.
         force: Regenerate even if a complete dataset exists.
         rig: Camera rig, a key of :data:`.scene.CAMERA_RIGS`.

@@ -8,7 +8,7 @@
 # whole frame (no Eigen crop: that crop assumes 480x640).
 dataset_type = 'NYUDepthDataset'
 data_root = 'data/demo_rooms'
-crop_size = (48, 64)  # (H, W) network input
+crop_size = (36, 48)  # (H, W) network input (the demo config reads it here)
 train_pipeline = [
     dict(type='LoadCheckedImage'),
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
