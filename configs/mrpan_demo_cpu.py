@@ -16,7 +16,7 @@ model = dict(
     # flip test-time augmentation: average of f(x) and flip(f(flip(x)))
     test_cfg=dict(mode='slide_flip', crop_size=crop_size, stride=crop_size))
 
-max_epochs = 11
+max_epochs = 12
 # Mixed precision where it pays: bf16 autocast on CPUs with native bf16
 # (AVX-512 BF16 / AMX; fp32 elsewhere, see AnyDeviceAmpOptimWrapper),
 # channels-last weights and a fused Adam step.  lr 4e-3 at batch 16 after a
