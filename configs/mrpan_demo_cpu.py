@@ -36,7 +36,7 @@ param_scheduler = [
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=2, max_keep_ckpts=2),
+    checkpoint=dict(interval=4, max_keep_ckpts=2),
     # RGB | GT | prediction | error panels of every 4th validation batch
     # (the hook draws when runner.iter + batch index is a multiple of 4)
     visualization=dict(draw=True, interval=4))

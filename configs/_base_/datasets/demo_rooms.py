@@ -25,8 +25,11 @@ test_pipeline = [
     dict(type='LoadCheckedDepth', depth_rescale_factor=1e-3),
     dict(type='PackSegInputs'),
 ]
+# Loading in the training process (no worker processes): on 2 CPU cores a
+# worker competes with the two compute threads, and a 36x48 training step
+# took 0.436 s with one worker vs 0.385 s without (README, "Demo encoder").
 train_dataloader = dict(
-    batch_size=16, num_workers=1, persistent_workers=True,
+    batch_size=16, num_workers=0, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type, data_root=data_root,
@@ -34,7 +37,7 @@ train_dataloader = dict(
             img_path='images/train', depth_map_path='annotations/train'),
         pipeline=train_pipeline))
 val_dataloader = dict(
-    batch_size=4, num_workers=1, persistent_workers=True,
+    batch_size=4, num_workers=0, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
         type=dataset_type, data_root=data_root, test_mode=True,
