@@ -10,7 +10,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
 from mrpan_mm.benchmark import NaiveSpatialAttention, parse_spec, sam_flops
-from mrpan_mm.benchmark.measure import build_sam, count_flops
+from mrpan_mm.benchmark.measure import Case, build_sam, count_flops
 from mrpan_mm.benchmark.runner import MODEL_COLUMNS, model_table
 from mrpan_mm.models.necks.attention import SpatialAttention
 
@@ -102,6 +102,14 @@ def test_model_table_parameters_ratios_and_variants():
     # FLOPs are counted once per config, on the fp32 row.
     assert float(rows[0]['GFLOPs']) > 0
     assert rows[1]['GFLOPs'] == '-'
+
+
+def test_train_step_at_batch_one_names_the_remedy():
+    """The demo's deepest level is 1x1 at its 36x48 input: training-mode
+    BatchNorm cannot normalise one value per channel."""
+    case = Case(spec=DEMO_CONFIG, shape=(32, 40), batch=1).build(train=True)
+    with pytest.raises(ValueError, match='at batch 1 and 32x40.*--batch 2'):
+        case.train_step()
 
 
 def test_parse_spec():

@@ -100,6 +100,7 @@ def export_random_model(tmp_path, config, shape, *args, timeout):
     assert 'onnx.checker passed' in proc.stdout
     return proc, checkpoint, output
 
+
 @pytest.mark.slow
 def test_export_demo_config_dynamic(tmp_path):
     """The demo model, random weights: dynamic export, checker, ONNX

@@ -9,9 +9,9 @@ into a new venv took 28 s instead of pip's 2 min 2 s (README, "Installing").
 uv reads no pip configuration, so the package sources pip is configured
 with (index URLs, find-links, constraints, certificate; from pip's config
 files and PIP_* variables) are handed to it, and like pip it takes the best
-version across all indexes.  Where uv cannot be installed or fails, pip does the install
-(without byte-compiling) after a one-line notice: both routes install the
-same pinned requirements.
+version across all indexes.  Where uv cannot be installed or fails, pip does
+the install (without byte-compiling) after a one-line notice: both routes
+install the same pinned requirements.
 """
 import os
 import subprocess
@@ -34,17 +34,14 @@ def pip_config() -> Dict[str, str]:
     listing = subprocess.run(
         [sys.executable, '-m', 'pip', 'config', 'list'],
         capture_output=True, text=True, check=False).stdout
-    entries: Dict[str, Dict[str, str]] = {}
+    rank = {scope: i for i, scope in enumerate(reversed(PIP_SCOPES))}
+    entries = []  # (rank, option, value); the most specific scope last
     for line in listing.splitlines():
         key, sep, value = line.partition('=')
-        scope, dot, option = key.rpartition('.')
-        if sep and dot:
-            entries.setdefault(option, {})[scope] = value.strip().strip("'\"")
-    return {
-        option: next(by_scope[s] for s in PIP_SCOPES if s in by_scope)
-        for option, by_scope in entries.items()
-        if any(s in by_scope for s in PIP_SCOPES)
-    }
+        scope, _, option = key.rpartition('.')
+        if sep and scope in rank:
+            entries.append((rank[scope], option, value.strip().strip("'\"")))
+    return {option: value for _, option, value in sorted(entries)}
 
 
 def uv_source_args(config: Dict[str, str]) -> List[str]:

@@ -135,8 +135,23 @@ class Case:
             return self.model.test_step(self.data)
 
     def train_step(self) -> Any:
+        """One training step.
+
+        Raises:
+            ValueError: The step failed; for a batch of one whose deepest
+                map is 1x1 (training-mode BatchNorm then sees one value per
+                channel) the message names the case and ``--batch``.
+        """
         self.model.train()
-        return self.model.train_step(self.data, self.optim_wrapper)
+        try:
+            return self.model.train_step(self.data, self.optim_wrapper)
+        except ValueError as error:
+            if 'more than 1 value per channel' not in str(error):
+                raise
+            raise ValueError(
+                f'{self.spec}: a training step at batch {self.batch} and '
+                f'{self.shape[0]}x{self.shape[1]} fails ({error}); train '
+                'with --batch 2 or more, or a larger --shape') from error
 
     def describe(self) -> Dict[str, Any]:
         return dict(spec=self.spec, shape=list(self.shape), batch=self.batch,
