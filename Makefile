@@ -13,6 +13,9 @@ INSTALL := $(PY) tools/install_requirements.py
 CORE_STAMP := $(VENV)/.mrpan-setup-core
 TEST_STAMP := $(VENV)/.mrpan-setup-tests
 DEMO_WORK_DIR ?= work_dirs/mrpan_demo_cpu
+# pytest-xdist: one worker per CPU (tests/conftest.py); `make test
+# PYTEST_WORKERS=` runs in one process
+PYTEST_WORKERS ?= -n auto --dist loadgroup
 
 .PHONY: setup setup-tests demo test chromium
 
@@ -47,4 +50,4 @@ demo: setup
 	$(PY) tools/run_demo.py --work-dir $(DEMO_WORK_DIR)
 
 test: setup-tests chromium
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -q $(PYTEST_WORKERS)
