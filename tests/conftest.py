@@ -37,6 +37,7 @@ def pytest_configure(config):
         torch.set_num_threads(max(1, cpus // workers))
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Tests that start from ``tiny_training`` share one worker (``--dist
     loadgroup``), so the run is trained once."""
