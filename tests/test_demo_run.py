@@ -13,13 +13,14 @@ pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
 
 
 def test_run_demo_trains_evaluates_and_writes_summary(tmp_path):
+    """``make demo``'s command, in a new interpreter as a user starts it."""
     data, work = tmp_path / 'rooms', tmp_path / 'work'
     proc = run_tool('run_demo.py', [
         '--data-root', str(data), '--work-dir', str(work), '--num-train',
         '16', '--num-test', '4', '--cfg-options', 'train_cfg.max_epochs=1',
         'train_cfg.val_interval=1', 'default_hooks.logger.interval=1',
         'default_hooks.visualization.interval=1'
-    ], timeout=600)
+    ], timeout=600, fresh=True)
     with open(data / 'meta.json') as f:
         assert json.load(f)['parameters']['rig'] == 'tripod'
     with open(work / 'demo_summary.json') as f:
