@@ -30,11 +30,11 @@ import traceback
 
 import mrpan_mm  # noqa: F401  (the mmcv-lite shim before any mmseg import)
 
-import mmengine.runner  # noqa: F401,E402
-import mmseg.apis  # noqa: F401,E402
+import mmengine.runner  # noqa: F401
+import mmseg.apis  # noqa: F401
 
-import mrpan_mm.apis  # noqa: F401,E402
-import mrpan_mm.engine  # noqa: F401,E402
+import mrpan_mm.apis  # noqa: F401
+import mrpan_mm.engine  # noqa: F401
 
 POLL_SECONDS = 0.05
 
