@@ -1,10 +1,10 @@
 """A Python interpreter that has imported the tools' dependencies once and
 forks a child per tool run, for :func:`tools_runner.run_tool`.
 
-Every ``tools/*.py`` start spends most of its first 10-15 s of CPU
-importing torch, MMEngine, MMSegmentation and ``mrpan_mm``; the end-to-end
-tests start about fifty of them.  This server pays that once per test
-process.  Each run is still its own process: the child chdirs, replaces
+Every ``tools/*.py`` start spends most of its first 10-15 s of CPU on its
+first line, ``import mrpan_mm`` (torch, MMEngine, MMSegmentation); the
+end-to-end tests start about fifty tools.  This server pays that once per
+test process.  Each run is still its own process: the child chdirs, replaces
 its environment, redirects stdin/stdout/stderr and runs the tool file as
 ``__main__`` with the given argv, then shuts down as an interpreter does
 (non-daemon threads joined, ``atexit`` handlers run) and exits with the
@@ -28,13 +28,9 @@ import threading
 import time
 import traceback
 
-import mrpan_mm  # noqa: F401  (the mmcv-lite shim before any mmseg import)
-
-import mmengine.runner  # noqa: F401
-import mmseg.apis  # noqa: F401
-
-import mrpan_mm.apis  # noqa: F401
-import mrpan_mm.engine  # noqa: F401
+# the tools' own first import (tests/test_tools_runner.py checks it): a
+# forked child starts from the state a tool reaches after its first line
+import mrpan_mm  # noqa: F401
 
 POLL_SECONDS = 0.05
 

@@ -1,6 +1,11 @@
 """``tools_runner.PRELOADED``: a forked tool run reports what a new
 interpreter would (exit status, output, traceback, argv, working folder,
-environment), times out, and leaves no state for the next run."""
+environment), times out, and leaves no state for the next run; and what
+makes its preloading safe: every tool's first import of the stack is
+``mrpan_mm``, the one module it preloads."""
+import ast
+import glob
+import os.path as osp
 import subprocess
 import sys
 import textwrap
@@ -9,7 +14,31 @@ import pytest
 
 from tools_runner import PRELOADED, REPO, tool_env
 
-pytestmark = pytest.mark.slow  # starts the preloaded interpreter
+STACK = ('torch', 'mmengine', 'mmcv', 'mmseg', 'mmpretrain', 'timm')
+
+
+def top_level_imports(path):
+    """Root package names of a file's module-level imports, in order."""
+    with open(path) as f:
+        tree = ast.parse(f.read(), path)
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            yield from (alias.name.split('.')[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            yield node.module.split('.')[0]
+
+
+@pytest.mark.parametrize(
+    'path', sorted(glob.glob(osp.join(REPO, 'tools', '**', '*.py'),
+                         recursive=True)),
+    ids=lambda path: osp.relpath(path, REPO))
+def test_tools_import_mrpan_mm_before_the_stack(path):
+    """A tool that imported mmseg first would fail in a new interpreter
+    (mmcv-lite has no ``mmcv.ops`` until ``mrpan_mm`` installs it) but not
+    when forked from the preloaded one."""
+    roots = [root for root in top_level_imports(path)
+             if root in STACK + ('mrpan_mm', )]
+    assert not roots or roots[0] == 'mrpan_mm', roots
 
 
 def run_script(tmp_path, source, *args, timeout=60, **env):
@@ -19,6 +48,7 @@ def run_script(tmp_path, source, *args, timeout=60, **env):
                          dict(tool_env(), **env), timeout)
 
 
+@pytest.mark.slow  # starts the preloaded interpreter
 def test_status_output_argv_cwd_and_environment(tmp_path):
     proc = run_script(tmp_path, '''
         import os, sys
@@ -31,6 +61,7 @@ def test_status_output_argv_cwd_and_environment(tmp_path):
     assert proc.stderr == 'err\n'
 
 
+@pytest.mark.slow  # starts the preloaded interpreter
 def test_uncaught_exception_exits_1_with_traceback(tmp_path):
     proc = run_script(tmp_path, 'raise ValueError("bad input")\n')
     assert proc.returncode == 1
@@ -38,6 +69,7 @@ def test_uncaught_exception_exits_1_with_traceback(tmp_path):
     assert 'Traceback' in proc.stderr
 
 
+@pytest.mark.slow  # starts the preloaded interpreter
 def test_atexit_handlers_run_and_state_does_not_leak(tmp_path):
     source = '''
         import atexit
@@ -51,6 +83,7 @@ def test_atexit_handlers_run_and_state_does_not_leak(tmp_path):
         assert (proc.returncode, proc.stdout) == (0, 'clean\natexit ran\n')
 
 
+@pytest.mark.slow  # starts the preloaded interpreter
 def test_timeout_kills_the_run(tmp_path):
     with pytest.raises(subprocess.TimeoutExpired):
         run_script(tmp_path, 'import time\ntime.sleep(60)\n', timeout=1)
