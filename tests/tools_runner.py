@@ -5,10 +5,9 @@ call its functions (``main(argv)``, helpers) in the test process.
 
 ``start_tool`` starts a new interpreter, as a shell would.  ``run_tool``
 forks the Python tools from a :mod:`preloaded_interpreter` (one per test
-process) that has imported torch, MMEngine, MMSegmentation and
-``mrpan_mm`` once, saving 10-15 s of CPU per run; ``fresh=True`` starts a
-new interpreter instead.  Tests of a tool's import order or start-up use
-``start_tool`` or ``fresh=True``."""
+process) that has run ``import mrpan_mm`` once, saving 10-15 s of CPU per
+run; ``fresh=True`` starts a new interpreter instead.  Tests of a tool's
+start-up use ``start_tool`` or ``fresh=True``."""
 import importlib.util
 import json
 import os
