@@ -78,7 +78,7 @@ def run_child(request: dict) -> None:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except Exception:
+            except OSError:  # ignored at exit, as by an interpreter
                 pass
         os._exit(status)
 
@@ -104,6 +104,10 @@ def main() -> None:
         pid = os.fork()
         if pid == 0:
             run_child(request)
+        try:  # also here, so that a timeout always finds the group
+            os.setpgid(pid, pid)
+        except ProcessLookupError:  # the child has set it and exited
+            pass
         reply = wait(pid, request['timeout'])
         print(json.dumps(reply), flush=True)
 
