@@ -12,8 +12,9 @@ A trusted file holding other objects can be read by naming exactly those
 types in ``MRPAN_TRUSTED_GLOBALS`` (comma-separated, as the refusal lists
 them): they join the allow-list for that load, which stays weights-only, so
 nothing beyond the named types is ever unpickled.
-:func:`use_safe_checkpoint_loader` makes MMEngine's loader for local paths (``load_from``, ``--resume``, ``init_cfg``
-``Pretrained``) this function; ``SafeCheckpointLoadHook`` calls it.
+:func:`use_safe_checkpoint_loader` makes MMEngine's loader for local paths
+(``load_from``, ``--resume``, ``init_cfg`` ``Pretrained``) this function;
+``SafeCheckpointLoadHook`` calls it.
 
 Writing.  MMEngine writes a checkpoint with a plain ``open(path, 'wb')``: a
 job killed mid-write leaves a truncated file under the final name, and a full
