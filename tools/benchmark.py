@@ -6,7 +6,8 @@ Usage::
         [--train] [--amp] [--channels-last] [--repeat N] [--sweep]
 
 ``CONFIG`` is a config path optionally followed by ``:``-separated overrides
-(``key=value`` or a preset: baseline, maca, full, nosam, nogam, sarpn_order, lowres_order),
+(``key=value`` or a preset: baseline, maca, full, nosam, nogam, sarpn_order,
+factored_order, lowres_order),
 e.g. ``configs/mrpan_demo_cpu.py:baseline``.  ``--encoder ARCH`` swaps the
 SENet arch of every config (e.g. ``seresnext26_32x4d``) and fixes the neck's
 input channels.  All cases of one table are timed interleaved (A, B, A, B

@@ -35,8 +35,12 @@ PRESETS: Dict[str, Dict[str, Any]] = {
     'nosam': {'model.neck.use_sam': False},
     'nogam': {'model.neck.use_gam': False},
     # The neck resizes every level to the target size before its 5x5
-    # projection (SARPN), or projects at the lower of the two resolutions.
+    # projection (SARPN, literally or factored exactly at the lower
+    # resolution), or projects at the lower of the two resolutions.
     'sarpn_order': {'model.neck.projection_order': 'resize_first'},
+    'factored_order': {
+        'model.neck.projection_order': 'resize_first_factored'
+    },
     'lowres_order': {'model.neck.projection_order': 'lower_resolution'},
 }
 

@@ -38,6 +38,11 @@ model = dict(
         # sam_kv_stride=(2, 1, 1, 1, 1) pools the finest level's keys and
         # values 2x2 (4x fewer keys), cheaper on CPUs and small GPUs.
         sam_kv_stride=1,
+        # SARPN's "resize, then project", with the 5x5 convolutions of the
+        # upsampled levels computed exactly at the levels' own sizes (the
+        # same function as 'resize_first', SARPN's literal order, for a
+        # fraction of its FLOPs; same parameters, checkpoints load both ways)
+        projection_order='resize_first_factored',
         norm_cfg=norm_cfg),
     decode_head=dict(
         type='MRPANHead',
