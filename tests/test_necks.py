@@ -309,3 +309,164 @@ def test_lower_resolution_order_projects_before_upsampling_only():
     with pytest.raises(ValueError, match='projection_order'):
         MACANeck((4, 8), (4, 4), (4, 4), use_gam=False, use_sam=False,
                  projection_order='project_first')
+
+
+# ----- SARPN's "resize, then project", literal and factored -----------------
+
+# (source (h, w), target (H, W)) pairs, upsampling by the encoder's factors
+# and by odd ones.
+RESIZES = [((8, 10), (114, 152)), ((5, 7), (33, 45)), ((15, 19), (57, 76)),
+           ((3, 3), (5, 6)), ((1, 2), (4, 3))]
+SIZES_SMALL = [(20, 26), (10, 13), (5, 7), (3, 4), (2, 2)]
+
+
+def assert_rel_close(actual, expected, rel, name='', floor=0.0):
+    """max |actual - expected| <= rel * max(max |expected|, floor); the
+    floor serves tensors that are zero up to rounding."""
+    scale = max(expected.abs().max().item(), floor)
+    err = (actual - expected).abs().max().item()
+    assert err <= rel * scale, f'{name}: {err:.3g} > {rel} x {scale:.3g}'
+
+
+# fp64: equal up to the last digits; fp32: up to fp32 rounding.
+REL_TOL = {torch.float64: 1e-12, torch.float32: 1e-5}
+
+
+@pytest.mark.parametrize('align_corners', [True, False])
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+@pytest.mark.parametrize('src,dst', RESIZES)
+def test_resized_conv2d_equals_conv_of_resized_map(src, dst, dtype,
+                                                   align_corners):
+    """Output and gradients (input, weights, bias) of the factored form
+    equal the literal conv(resize(x)), borders included."""
+    from mrpan_mm.models.necks.resized_conv import resized_conv2d
+    torch.manual_seed(0)
+    convs = [torch.nn.Conv2d(12, 3, 5, padding=2).to(dtype),
+             torch.nn.Conv2d(12, 4, 5, padding=2, bias=False).to(dtype)]
+    x = torch.randn(2, 12, *src, dtype=dtype, requires_grad=True)
+    resized = F.interpolate(x, size=dst, mode='bilinear',
+                            align_corners=align_corners)
+    expected = [conv(resized) for conv in convs]
+    actual = resized_conv2d(x, convs, dst, align_corners)
+    weights = [torch.randn_like(out) for out in expected]
+    results = []
+    for outs in (expected, actual):
+        loss = sum((out * w).sum() for out, w in zip(outs, weights))
+        params = [x] + [p for conv in convs for p in conv.parameters()]
+        results.append(torch.autograd.grad(loss, params))
+    for out_a, out_e in zip(actual, expected):
+        assert out_a.shape == out_e.shape
+        assert_rel_close(out_a, out_e, REL_TOL[dtype], 'output')
+    for i, (grad_a, grad_e) in enumerate(zip(*results[::-1])):
+        assert_rel_close(grad_a, grad_e, REL_TOL[dtype], f'gradient {i}')
+
+
+def test_resized_conv2d_rejects_other_convolutions():
+    from mrpan_mm.models.necks.resized_conv import resized_conv2d
+    x = torch.randn(1, 4, 3, 3)
+    for conv in (torch.nn.Conv2d(4, 2, 5, padding=1),
+                 torch.nn.Conv2d(4, 2, 4, padding=2),
+                 torch.nn.Conv2d(4, 2, 3, padding=1, stride=2)):
+        with pytest.raises(ValueError, match='stride-1'):
+            resized_conv2d(x, [conv], (6, 6), True)
+
+
+def test_resized_conv_macs_match_flop_counter():
+    """The cost model that chooses the form counts what torch executes."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from mrpan_mm.models.necks.resized_conv import (resized_conv2d,
+                                                    resized_conv_macs)
+    conv = torch.nn.Conv2d(24, 6, 5, padding=2, bias=False)
+    x = torch.randn(1, 24, 5, 7)
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        resized_conv2d(x, [conv], (17, 21), True)
+    literal, factored = resized_conv_macs(24, 6, 5, (5, 7), (17, 21))
+    assert counter.get_total_flops() == 2 * factored
+    assert literal == 17 * 21 * 24 * 6 * 25
+
+
+def test_factoring_is_chosen_where_it_saves_multiply_adds():
+    """SENet-154 widths at 228x304: every upsampled level is factored, a
+    level at its own size or downsampled never is."""
+    with torch.device('meta'):
+        neck = MACANeck(in_channels=(128, 256, 512, 1024, 2048))
+    sizes = SIZES_228x304
+    for t, level in enumerate(neck.levels):
+        for s, projection in enumerate(level.projections):
+            feat = torch.empty(1, neck.in_channels[s], *sizes[s],
+                               device='meta')
+            assert projection._factoring_pays(feat, sizes[t]) == (s > t)
+
+
+def random_bn_stats(module, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    for bn in (m for m in module.modules()
+               if isinstance(m, torch.nn.BatchNorm2d)):
+        for tensor, low, high in ((bn.running_mean, -0.5, 0.5),
+                                  (bn.running_var, 0.5, 2.0),
+                                  (bn.weight.data, 0.5, 1.5),
+                                  (bn.bias.data, -0.5, 0.5)):
+            tensor.copy_(low + (high - low) *
+                         torch.rand(tensor.shape, generator=gen))
+
+
+def neck_outputs_and_gradients(neck, feats, weights):
+    """Outputs and gradients (input levels, every parameter) of a weighted
+    sum of the neck's fused levels, by name."""
+    outs = neck(feats)
+    loss = sum((out * w).sum() for out, w in zip(outs, weights))
+    params = dict(neck.named_parameters())
+    grads = torch.autograd.grad(loss, feats + list(params.values()))
+    names = [f'output {i}' for i in range(5)] + \
+        [f'input {i}' for i in range(5)] + list(params)
+    return dict(zip(names, list(outs[:5]) + list(grads)))
+
+
+@pytest.mark.parametrize('align_corners', [True, False])
+@pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
+@pytest.mark.parametrize('sizes', [SIZES_SMALL, SIZES_ODD])
+def test_factored_neck_equals_literal_order(sizes, dtype, align_corners):
+    """The MRPAN neck (GAM, SAM at stride 1), training mode: outputs and
+    gradients (every input level and every parameter) of
+    'resize_first_factored' equal SARPN's literal 'resize_first': in fp64 to
+    the last digits, in fp32 no farther from the fp64 literal result than
+    twice the fp32 literal result (+ 1e-5 relative); the state dict of
+    either loads into the other."""
+    torch.manual_seed(0)
+    literal = build_neck(sam_kv_stride=1, align_corners=align_corners,
+                         projection_order='resize_first')
+    for module in literal.modules():
+        if isinstance(module, SpatialAttention):
+            module.gamma.data.fill_(0.5)
+    factored = build_neck(sam_kv_stride=1, align_corners=align_corners)
+    assert factored.levels[0].projection_order == 'resize_first_factored'
+    factored.load_state_dict(literal.state_dict(), strict=True)
+    literal.load_state_dict(factored.state_dict(), strict=True)
+    feats = make_feats(sizes)
+    weights = [torch.randn(2, c, h, w) for c, (h, w) in zip(OUT_CHANNELS,
+                                                           sizes)]
+
+    def run(neck, dtype):
+        return neck_outputs_and_gradients(
+            neck.to(dtype), [f.to(dtype).requires_grad_() for f in feats],
+            [w.to(dtype) for w in weights])
+
+    reference = run(literal, torch.float64)
+    results = {'literal': run(literal, dtype),
+               'factored': run(factored, dtype)}
+    rel = 1e-12 if dtype == torch.float64 else 1e-5
+    # some gradients vanish up to rounding (the SAM key bias, GAM biases):
+    # those count relative to 1 % of the largest gradient
+    floor = 1e-2 * max(g.abs().max().item() for name, g in reference.items()
+                       if not name.startswith('output'))
+    assert len(reference) == 10 + len(dict(literal.named_parameters()))
+    for name, expected in reference.items():
+        scale = max(expected.abs().max().item(), floor)
+        literal_err = (results['literal'][name].double() -
+                       expected).abs().max().item()
+        err = (results['factored'][name].double() -
+               expected).abs().max().item()
+        assert err <= 2 * literal_err + rel * scale, \
+            f'{name}: {err:.3g} (literal {literal_err:.3g}, scale {scale:.3g})'
