@@ -318,6 +318,7 @@ def test_lower_resolution_order_projects_before_upsampling_only():
 RESIZES = [((8, 10), (114, 152)), ((5, 7), (33, 45)), ((15, 19), (57, 76)),
            ((3, 3), (5, 6)), ((1, 2), (4, 3))]
 SIZES_SMALL = [(20, 26), (10, 13), (5, 7), (3, 4), (2, 2)]
+SIZES_SMALL_ODD = [(13, 17), (7, 9), (4, 5), (2, 3), (1, 1)]
 
 
 def assert_rel_close(actual, expected, rel, name='', floor=0.0):
@@ -426,7 +427,7 @@ def neck_outputs_and_gradients(neck, feats, weights):
 
 @pytest.mark.parametrize('align_corners', [True, False])
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
-@pytest.mark.parametrize('sizes', [SIZES_SMALL, SIZES_ODD])
+@pytest.mark.parametrize('sizes', [SIZES_SMALL, SIZES_SMALL_ODD])
 def test_factored_neck_equals_literal_order(sizes, dtype, align_corners):
     """The MRPAN neck (GAM, SAM at stride 1), training mode: outputs and
     gradients (every input level and every parameter) of
