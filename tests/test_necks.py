@@ -132,28 +132,46 @@ def test_baseline_level_matches_manual_fusion():
     torch.testing.assert_close(actual, expected, rtol=1e-5, atol=1e-6)
 
 
+def random_bn_stats(module, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    for bn in (m for m in module.modules()
+               if isinstance(m, torch.nn.BatchNorm2d)):
+        for tensor, low, high in ((bn.running_mean, -0.5, 0.5),
+                                  (bn.running_var, 0.5, 2.0),
+                                  (bn.weight.data, 0.5, 1.5),
+                                  (bn.bias.data, -0.5, 0.5)):
+            tensor.copy_(low + (high - low) *
+                         torch.rand(tensor.shape, generator=gen))
+
+
+def neck_outputs_and_gradients(neck, feats, weights):
+    """Outputs and gradients (input levels, every parameter) of a weighted
+    sum of the neck's fused levels, by name."""
+    outs = neck(feats)
+    loss = sum((out * w).sum() for out, w in zip(outs, weights))
+    params = dict(neck.named_parameters())
+    grads = torch.autograd.grad(loss, feats + list(params.values()))
+    names = [f'output {i}' for i in range(5)] + \
+        [f'input {i}' for i in range(5)] + list(params)
+    return dict(zip(names, list(outs[:5]) + list(grads)))
+
+
+def sarpn_conv_bn(x, conv_module):
+    """Conv (no bias, same padding) then eval-mode BN, from raw tensors."""
+    conv, bn = conv_module.conv, conv_module.bn
+    out = F.conv2d(x, conv.weight, padding=conv.kernel_size[0] // 2)
+    return F.batch_norm(out, bn.running_mean, bn.running_var, bn.weight,
+                        bn.bias, training=False, eps=bn.eps)
+
+
 def test_up_projection_matches_functional_reference():
     block = UpProjection(6, 4).eval()
-    for bn in (m for m in block.modules()
-               if isinstance(m, torch.nn.BatchNorm2d)):
-        bn.running_mean.uniform_(-0.5, 0.5)
-        bn.running_var.uniform_(0.5, 2.0)
-        bn.weight.data.uniform_(0.5, 1.5)
-        bn.bias.data.uniform_(-0.5, 0.5)
+    random_bn_stats(block)
     x = torch.randn(2, 6, 7, 9)
-
-    def conv_bn(conv_module, inp):
-        out = F.conv2d(inp, conv_module.conv.weight,
-                       padding=conv_module.conv.padding)
-        bn = conv_module.bn
-        std = torch.sqrt(bn.running_var + bn.eps)
-        scale = (bn.weight / std)[:, None, None]
-        return (out - bn.running_mean[:, None, None]) * scale + \
-            bn.bias[:, None, None]
-
     with torch.no_grad():
-        main = conv_bn(block.main[1], F.relu(conv_bn(block.main[0], x)))
-        expected = F.relu(main + conv_bn(block.shortcut, x))
+        main = sarpn_conv_bn(F.relu(sarpn_conv_bn(x, block.main[0])),
+                             block.main[1])
+        expected = F.relu(main + sarpn_conv_bn(x, block.shortcut))
         torch.testing.assert_close(block(x), expected, rtol=1e-5, atol=1e-5)
     assert block.main[0].conv.kernel_size == (5, 5)
     assert block.main[1].conv.kernel_size == (3, 3)
@@ -401,30 +419,6 @@ def test_factoring_is_chosen_where_it_saves_multiply_adds():
             assert projection._factoring_pays(feat, sizes[t]) == (s > t)
 
 
-def random_bn_stats(module, seed=0):
-    gen = torch.Generator().manual_seed(seed)
-    for bn in (m for m in module.modules()
-               if isinstance(m, torch.nn.BatchNorm2d)):
-        for tensor, low, high in ((bn.running_mean, -0.5, 0.5),
-                                  (bn.running_var, 0.5, 2.0),
-                                  (bn.weight.data, 0.5, 1.5),
-                                  (bn.bias.data, -0.5, 0.5)):
-            tensor.copy_(low + (high - low) *
-                         torch.rand(tensor.shape, generator=gen))
-
-
-def neck_outputs_and_gradients(neck, feats, weights):
-    """Outputs and gradients (input levels, every parameter) of a weighted
-    sum of the neck's fused levels, by name."""
-    outs = neck(feats)
-    loss = sum((out * w).sum() for out, w in zip(outs, weights))
-    params = dict(neck.named_parameters())
-    grads = torch.autograd.grad(loss, feats + list(params.values()))
-    names = [f'output {i}' for i in range(5)] + \
-        [f'input {i}' for i in range(5)] + list(params)
-    return dict(zip(names, list(outs[:5]) + list(grads)))
-
-
 @pytest.mark.parametrize('align_corners', [True, False])
 @pytest.mark.parametrize('dtype', [torch.float64, torch.float32])
 @pytest.mark.parametrize('sizes', [SIZES_SMALL, SIZES_SMALL_ODD])
@@ -471,3 +465,36 @@ def test_factored_neck_equals_literal_order(sizes, dtype, align_corners):
                expected).abs().max().item()
         assert err <= 2 * literal_err + rel * scale, \
             f'{name}: {err:.3g} (literal {literal_err:.3g}, scale {scale:.3g})'
+
+
+def sarpn_up_projection(x, size, block):
+    """SARPN's ``_UpProjection`` as its public code defines it: bilinear
+    resize (align_corners=True); 5x5 conv-BN-ReLU then 3x3 conv-BN; a second
+    5x5 conv-BN on the resized map; sum; ReLU.  Weights from ``block``."""
+    x = F.interpolate(x, size=size, mode='bilinear', align_corners=True)
+    branch1 = F.relu(sarpn_conv_bn(x, block.main[0]))
+    branch1 = sarpn_conv_bn(branch1, block.main[1])
+    branch2 = sarpn_conv_bn(x, block.shortcut)
+    return F.relu(branch1 + branch2)
+
+
+@pytest.mark.parametrize('order', ['resize_first_factored', 'resize_first'])
+def test_baseline_neck_equals_sarpn_up_projection_fusion(order):
+    """Every fused level of the baseline neck equals SARPN's adaptive dense
+    feature fusion computed from raw tensors: the SARPN up-projection of
+    every level to the target size, concatenated, 3x3 conv-BN-ReLU."""
+    torch.manual_seed(0)
+    neck = build_neck(use_gam=False, use_sam=False,
+                      projection_order=order).eval()
+    random_bn_stats(neck)
+    feats = make_feats(SIZES_SMALL_ODD, seed=2)
+    with torch.no_grad():
+        outs = neck(feats)
+        for t, level in enumerate(neck.levels):
+            size = feats[t].shape[-2:]
+            projected = torch.cat([
+                sarpn_up_projection(x, size, block)
+                for x, block in zip(feats, level.projections)
+            ], dim=1)
+            expected = F.relu(sarpn_conv_bn(projected, level.fuse))
+            assert_rel_close(outs[t], expected, 1e-5, f'level {t}')
