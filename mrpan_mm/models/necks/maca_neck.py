@@ -183,7 +183,8 @@ class MACANeck(BaseModule):
             5x5 up-projection at the target size, literally),
             ``'resize_first_factored'`` (the same function; the 5x5
             convolutions of upsampled levels computed exactly at the level's
-            own size, about 10x fewer neck FLOPs at 228x304) or
+            own size: SENet-154's baseline neck at 228x304 takes 55 instead
+            of 226 GFLOPs) or
             ``'lower_resolution'`` (the whole block at the smaller of the
             level's and the target's size: a different function). Defaults
             to ``'resize_first_factored'``.
