@@ -114,8 +114,10 @@ def test_neck_switches_build_the_ablation_modules():
 
 
 def test_baseline_level_matches_manual_fusion():
-    """Fused level t = fuse(concat_i(UpProj_i(resize(x_i to t)))), in order."""
-    neck = build_neck(use_gam=False, use_sam=False).eval()
+    """Fused level t = fuse(concat_i(UpProj_i(resize(x_i to t)))), in order
+    (SARPN's literal order; the factored one is compared with it below)."""
+    neck = build_neck(use_gam=False, use_sam=False,
+                      projection_order='resize_first').eval()
     feats = make_feats(SIZES_ODD, seed=1)
     target = 2
     level = neck.levels[target]
