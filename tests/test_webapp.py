@@ -201,30 +201,37 @@ def test_decompression_bomb_is_refused_undecoded(server, monkeypatch):
 
 
 def test_concurrent_uploads_are_answered_or_refused(server):
-    """20 uploads at once: the model sees one at a time, a few wait, the
-    rest get 503 at once; every client gets a JSON answer, and the server
-    serves normally afterwards."""
+    """20 uploads at once while the model is held: one is processed, the
+    page's ``max_waiting`` wait, the other 15 get 503 at once; then the
+    waiting ones are answered one by one and the server serves normally."""
     url, page = server
-    busy, in_model = [], []
+    release, in_model, most_in_model = threading.Event(), [], []
 
-    def slow(image):
+    def held(image):
         in_model.append(1)
-        busy.append(len(in_model))
-        time.sleep(0.05)
+        most_in_model.append(len(in_model))
+        release.wait(30)
         in_model.pop()
         return row_depth(image)
 
-    page.predict = slow
+    page.predict = held
+    admitted = 1 + page.limits.max_waiting
     with ThreadPoolExecutor(20) as pool:
-        replies = list(pool.map(lambda i: post(url, png_bytes(20, 20),
-                                               f'{i}.png'), range(20)))
-    statuses = sorted(status for status, _ in replies)
-    assert set(statuses) <= {200, 503} and 200 in statuses, statuses
-    assert statuses.count(200) <= 1 + page.limits.max_waiting
-    for status, reply in replies:
-        if status == 503:
-            assert 'busy' in reply['error']
-    assert max(busy) == 1
+        futures = [pool.submit(post, url, png_bytes(20, 20), f'{i}.png')
+                   for i in range(20)]
+        deadline = time.monotonic() + 30
+        while (sum(f.done() for f in futures) < 20 - admitted
+               and time.monotonic() < deadline):
+            time.sleep(0.01)
+        refused = [f.result() for f in futures if f.done()]
+        release.set()
+        replies = [f.result() for f in futures]
+    assert len(refused) == 20 - admitted
+    assert all(status == 503 and 'busy' in reply['error']
+               for status, reply in refused), refused
+    assert sorted(status for status, _ in replies) == \
+        [200] * admitted + [503] * (20 - admitted)
+    assert max(most_in_model) == 1
     assert post(url, png_bytes(20, 20), 'after.png')[0] == 200
 
 

@@ -47,6 +47,7 @@ import time
 import traceback
 import uuid
 import urllib.parse
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -129,8 +130,10 @@ def check_header(data: bytes, name: str, limits: PageLimits) -> None:
     too_large = (f'; the limit is {limits.max_pixels / 1e6:.3g} '
                  'megapixels.')
     try:
-        with Image.open(io.BytesIO(data)) as header:  # reads the header only
-            kind, (width, height) = header.format, header.size
+        with warnings.catch_warnings():  # our limit, not Pillow's warning
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as header:  # the header only
+                kind, (width, height) = header.format, header.size
     except Image.DecompressionBombError as error:  # Pillow's own limit
         raise UploadError(f'{name} has too many pixels{too_large}',
                           HTTPStatus.REQUEST_ENTITY_TOO_LARGE) from error
