@@ -6,6 +6,7 @@ metres / 100); the real model in a real browser: test_webapp_browser.py.
 import http.client
 import json
 import resource
+import socket
 import struct
 import threading
 import time
@@ -270,3 +271,27 @@ def test_unknown_paths_are_404(server, path):
     with pytest.raises(urllib.error.HTTPError) as error:
         get(url + path)
     assert error.value.code == 404
+
+
+def test_connections_are_bounded():
+    """With ``max_connections=2``, two silent clients hold both threads: a
+    third request waits in the listen queue until one of them leaves."""
+    page = DepthPage(row_depth, PageLimits(max_connections=2))
+    httpd = make_server(page, port=0)
+    thread = threading.Thread(target=httpd.serve_forever,
+                              kwargs=dict(poll_interval=0.05), daemon=True)
+    thread.start()
+    address = httpd.server_address[:2]
+    url = 'http://%s:%d/' % address
+    silent = [socket.create_connection(address) for _ in range(2)]
+    try:
+        with pytest.raises(OSError):  # socket.timeout / URLError
+            urllib.request.urlopen(url, timeout=0.5)
+        silent.pop().close()
+        assert b'<form id="upload">' in get(url)
+    finally:
+        for connection in silent:
+            connection.close()
+        httpd.shutdown()
+        httpd.server_close()
+        page.results.close()

@@ -27,7 +27,8 @@ Hostile uploads and clients (:class:`PageLimits`):
 * decoding and inference run one upload at a time; at most
   ``max_waiting`` uploads wait for their turn, more get 503 at once;
 * at most ``max_connections`` connections are served at a time (one
-  thread each); further ones wait in the listen queue;
+  thread each); further ones wait in the listen queue; a connection
+  silent for 30 s is closed;
 * bound to a loopback address, the server answers only requests whose
   ``Host`` is a loopback name (403 otherwise), so that a web site cannot
   reach it through DNS rebinding.
@@ -290,6 +291,7 @@ class DepthRequestHandler(BaseHTTPRequestHandler):
 
     page: DepthPage  # set on the subclass made by :func:`make_server`
     server_version = 'MRPANDepthPage'
+    timeout = 30  # seconds a connection may stay silent, then it is closed
     CONTENT_TYPES = {'.png': 'image/png', '.ply': 'application/octet-stream'}
 
     def log_message(self, format: str, *args) -> None:
