@@ -106,7 +106,11 @@ def test_non_finite_loss_stops_with_iteration_terms_and_files(bad):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_configs_switch_reliability_hooks_on(path):
-    hooks = Config.fromfile(path).default_hooks
+    cfg = Config.fromfile(path)
+    # reading the config switches MMEngine's checkpoint loader
+    assert 'mrpan_mm.engine.safe_checkpoint_loading' in \
+        cfg.custom_imports.imports
+    hooks = cfg.default_hooks
     assert hooks.checkpoint.backend_args == dict(backend='atomic_local')
     assert hooks.checkpoint_loading == dict(
         type='SafeCheckpointLoadHook', strict=True)
