@@ -77,6 +77,20 @@ def test_strict_hook_stops_on_mismatch_naming_the_file():
         runner, checkpoint)
 
 
+def test_hook_drops_config_text_whatever_loaded_it():
+    """A checkpoint read by another loader (a URL's) reaches
+    ``Runner.resume`` without the config text it would execute."""
+    code = "open('marker', 'w')"
+    checkpoint = {'state_dict': Net().state_dict(),
+                  'meta': {'config': code, 'cfg': code, 'epoch': 1},
+                  'message_hub': {'runtime_info': {'cfg': code}}}
+    for strict in (True, False):
+        SafeCheckpointLoadHook(strict=strict).after_load_checkpoint(
+            stub_runner(Net(), load_from='a.pth'), checkpoint)
+        assert checkpoint['meta'] == {'epoch': 1}
+        assert checkpoint['message_hub'] == {'runtime_info': {}}
+
+
 def batch(*paths):
     samples = []
     for path in paths:
