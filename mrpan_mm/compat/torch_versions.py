@@ -4,7 +4,7 @@ Each name here hides one API that older (or newer) torch releases lack, so
 that the rest of the package calls one function whatever the version.
 """
 import functools
-from typing import Any, FrozenSet, Optional
+from typing import Any, FrozenSet, Iterator, Optional
 
 import torch
 from torch import _weights_only_unpickler
@@ -22,6 +22,23 @@ def weights_only_default_globals() -> FrozenSet[str]:
     list that ``torch.serialization.add_safe_globals`` extends (libraries
     such as ``torch.distributed`` add to that one on import)."""
     return frozenset(_weights_only_unpickler._get_allowed_globals())
+
+
+def is_torch_zip(filename: str) -> bool:
+    """Whether ``torch.load`` reads ``filename`` as a zip checkpoint (it
+    looks at the first four bytes only, as here)."""
+    with open(filename, 'rb') as f:
+        return f.read(4) == b'PK\x03\x04'
+
+
+def zip_pickle_records(filename: str) -> Iterator[bytes]:
+    """The pickle records (``*.pkl``) of a zip checkpoint, read by the zip
+    reader ``torch.load`` uses, so that they are exactly what it would
+    unpickle; raises ``RuntimeError`` for a broken archive."""
+    reader = torch._C.PyTorchFileReader(filename)
+    for name in reader.get_all_records():
+        if name.endswith('.pkl'):
+            yield reader.get_record(name)
 
 
 @functools.lru_cache(maxsize=None)

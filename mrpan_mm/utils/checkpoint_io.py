@@ -41,6 +41,7 @@ where a config asks for it::
         checkpoint=dict(backend_args=dict(backend='atomic_local')))
 """
 import importlib
+import io
 import logging
 import os
 import os.path as osp
@@ -48,7 +49,6 @@ import pickle
 import pickletools
 import sys
 import tempfile
-import zipfile
 from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from pathlib import Path
 from typing import List, Optional, Set, Union
@@ -59,7 +59,8 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
 
-from ..compat import weights_only_default_globals
+from ..compat import (is_torch_zip, weights_only_default_globals,
+                      zip_pickle_records)
 
 #: Environment variable naming extra classes (``module.Class``,
 #: comma-separated) a trusted checkpoint may hold.
@@ -215,7 +216,8 @@ def _pickle_globals(stream) -> Set[str]:
 def checkpoint_globals(filename: str) -> Set[str]:
     """The objects (``module.name``) the pickles of a ``torch.save`` file
     import, found without unpickling: every ``.pkl`` record of a zip
-    checkpoint, or the five pickles of torch's legacy format.
+    checkpoint (read by torch's own zip reader), or the five pickles of
+    torch's legacy format.
 
     Raises:
         CheckpointFileError: The file is neither (truncated, corrupt, not a
@@ -223,22 +225,15 @@ def checkpoint_globals(filename: str) -> Set[str]:
     """
     names: Set[str] = set()
     try:
-        if zipfile.is_zipfile(filename):
-            with zipfile.ZipFile(filename) as archive:
-                records = [info for info in archive.infolist()
-                           if info.filename.endswith('.pkl')]
-                if not any(info.filename.endswith('data.pkl')
-                           for info in records):
-                    raise ValueError('a zip archive without data.pkl')
-                for info in records:
-                    with archive.open(info) as stream:
-                        names |= _pickle_globals(stream)
+        if is_torch_zip(filename):
+            for record in zip_pickle_records(filename):
+                names |= _pickle_globals(io.BytesIO(record))
         else:
             # magic number, protocol, system info, the object, storage keys
             with open(filename, 'rb') as stream:
                 for _ in range(5):
                     names |= _pickle_globals(stream)
-    except (ValueError, EOFError, OSError, zipfile.BadZipFile,
+    except (ValueError, EOFError, OSError, RuntimeError,
             UnicodeDecodeError) as error:
         raise CheckpointFileError(
             f'checkpoint {filename} is truncated or corrupt (size '
