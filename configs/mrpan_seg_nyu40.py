@@ -14,7 +14,7 @@ log_processor = dict(by_epoch=False)
 visualizer = dict(type='SegLocalVisualizer')
 tta_model = dict(type='SegTTAModel')  # the runtime's is for depth
 # mmseg's schedule plus the reliability switches of our depth schedule
-# (README "Reliability and security").
+# (docs/reliability.md).
 default_hooks = dict(
     checkpoint=dict(backend_args=dict(backend='atomic_local')),
     checkpoint_loading=dict(type='SafeCheckpointLoadHook', strict=True),

@@ -1,9 +1,14 @@
 """Safe checkpoint reading (weights_only + MMEngine's objects) and atomic
 writes."""
+import argparse
 import errno
+import linecache
 import os
+import stat
 import subprocess
 import sys
+import traceback
+from collections import OrderedDict
 
 import numpy as np
 import pytest
@@ -27,6 +32,16 @@ class CreatesFile:
 
     def __reduce__(self):
         return open, (self.path, 'w')
+
+
+class Calls:
+    """Unpickles as ``func(*args)``."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
+    def __reduce__(self):
+        return self.func, self.args
 
 
 class ReadsAttribute:
@@ -78,28 +93,109 @@ def test_file_with_other_objects_is_refused_and_runs_nothing(
     with pytest.raises(UnsafeCheckpointError) as info:
         load_checkpoint_file(str(path))
     assert str(path) in str(info.value) and 'io.open' in str(info.value)
-    assert f'{TRUSTED_GLOBALS_ENV}=io.open' in str(info.value)
-    assert not marker.exists()
-    # Trusting another type does not let this one through ...
+    assert TRUSTED_GLOBALS_ENV not in str(info.value)  # a function
+    assert 'never allowed' in str(info.value)
+    # Trusting another class does not let this one through.
     monkeypatch.setenv(TRUSTED_GLOBALS_ENV, 'collections.OrderedDict')
     with pytest.raises(UnsafeCheckpointError):
         load_checkpoint_file(str(path))
     assert not marker.exists()
-    # ... naming exactly the refused type (the documented opt-in for a
-    # trusted file) loads it, still through the weights-only unpickler.
-    monkeypatch.setenv(TRUSTED_GLOBALS_ENV, 'io.open')
-    load_checkpoint_file(str(path))
-    assert marker.exists()
 
 
-@pytest.mark.parametrize('name', ['builtins.eval', 'eval', 'no_such.mod'])
-def test_trusted_globals_refuse_builtins_and_unknown_names(
-        tmp_path, monkeypatch, name):
+def test_trusted_data_class_is_the_only_opt_in(tmp_path, monkeypatch):
+    path = tmp_path / 'namespace.pth'
+    torch.save({'args': argparse.Namespace(lr=0.1)}, path)
+    with pytest.raises(UnsafeCheckpointError) as info:
+        load_checkpoint_file(str(path))
+    assert f'{TRUSTED_GLOBALS_ENV}=argparse.Namespace' in str(info.value)
+    monkeypatch.setenv(TRUSTED_GLOBALS_ENV, 'argparse.Namespace')
+    assert load_checkpoint_file(str(path))['args'].lr == 0.1
+    assert argparse.Namespace not in torch.serialization.get_safe_globals()
+
+
+@pytest.mark.parametrize('name', [
+    'builtins.eval', 'eval', 'no_such.mod', 'io.open', '_io.open',
+    '_io.FileIO', 'os.system', 'posix.system', 'sys.modules',
+    'subprocess.Popen', 'functools.partial', 'operator.attrgetter',
+    'importlib.import_module', 'runpy.run_path', 'pickle.loads',
+    'shutil.rmtree', 'ctypes.CDLL', 'traceback.FrameSummary',
+    'gzip.GzipFile', 'json.loads', 'argparse.ArgumentError'
+])
+def test_trusted_globals_accept_data_classes_only(tmp_path, monkeypatch,
+                                                  name):
+    """Functions (``json.loads``), exception classes and anything of a
+    module reaching files, processes or the interpreter are refused."""
     path = tmp_path / 'ckpt.pth'
     torch.save({'state_dict': {}}, path)
     monkeypatch.setenv(TRUSTED_GLOBALS_ENV, name)
-    with pytest.raises(ValueError, match=TRUSTED_GLOBALS_ENV):
+    with pytest.raises(ValueError, match=TRUSTED_GLOBALS_ENV) as info:
         load_checkpoint_file(str(path))
+    assert str(path) in str(info.value)
+
+
+def test_process_wide_safe_globals_are_not_ours(tmp_path):
+    """``torch.distributed`` adds ``traceback.FrameSummary`` (whose
+    constructor reads a line of any file) and builtin exceptions to torch's
+    process-wide safe list; a file using them is refused, unread."""
+    import torch.distributed  # noqa: F401  (adds them, as MMEngine does)
+    process_wide = set(torch.serialization.get_safe_globals())
+    assert {traceback.FrameSummary, ValueError} <= process_wide
+    secret = tmp_path / 'secret.txt'
+    secret.write_text('a line of a local file\n')
+    for name, obj in (('traceback.FrameSummary',
+                       Calls(traceback.FrameSummary, str(secret), 1, 'f')),
+                      ('builtins.ValueError', ValueError('an exception'))):
+        path = tmp_path / 'crafted.pth'
+        torch.save({'state_dict': {}, 'x': obj}, path)
+        with pytest.raises(UnsafeCheckpointError, match=str(path)) as info:
+            load_checkpoint_file(str(path))
+        assert name in str(info.value)
+    assert str(secret) not in linecache.cache
+
+
+def test_dynamic_imports_and_legacy_files_are_checked(tmp_path):
+    """Pickle opcodes importing by a computed name are refused; torch's
+    legacy (non-zip) format gets the same check."""
+    marker = tmp_path / 'created_by_unpickling'
+    dynamic = tmp_path / 'protocol4.pth'
+    torch.save({'x': CreatesFile(marker)}, dynamic, pickle_protocol=4)
+    with pytest.raises(UnsafeCheckpointError, match='STACK_GLOBAL'):
+        load_checkpoint_file(str(dynamic))
+    legacy_good, legacy_evil = tmp_path / 'good.pth', tmp_path / 'evil.pth'
+    torch.save(mmengine_like_checkpoint(), legacy_good,
+               _use_new_zipfile_serialization=False)
+    assert load_checkpoint_file(str(legacy_good))['meta']['epoch'] == 2
+    torch.save({'x': CreatesFile(marker)}, legacy_evil,
+               _use_new_zipfile_serialization=False)
+    with pytest.raises(UnsafeCheckpointError, match='io.open'):
+        load_checkpoint_file(str(legacy_evil))
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize('crafted', [
+    Calls(OrderedDict, 1, 2, 3),  # TypeError in the constructor
+    Calls(torch.Size, 'ab'),  # TypeError
+    Calls(HistoryBuffer, [1], [1], 'x'),  # TypeError / ValueError
+])
+def test_any_unpickling_error_names_the_file(tmp_path, crafted):
+    path = tmp_path / 'crafted.pth'
+    torch.save({'state_dict': {}, 'x': crafted}, path)
+    with pytest.raises(CheckpointFileError, match=str(path)):
+        load_checkpoint_file(str(path))
+
+
+def test_config_text_is_dropped(tmp_path):
+    """MMEngine executes these strings (``Config.fromstring``)."""
+    code = f"open({str(tmp_path / 'marker')!r}, 'w')"
+    checkpoint = mmengine_like_checkpoint()
+    checkpoint['meta'].update(config=code, cfg=code)
+    checkpoint['message_hub']['runtime_info']['cfg'] = code
+    path = tmp_path / 'ckpt.pth'
+    torch.save(checkpoint, path)
+    loaded = load_checkpoint_file(str(path))
+    assert 'config' not in loaded['meta'] and 'cfg' not in loaded['meta']
+    assert 'cfg' not in loaded['message_hub']['runtime_info']
+    assert loaded['meta']['epoch'] == 2
 
 
 def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
@@ -204,3 +300,32 @@ def test_put_text_roundtrip(tmp_path):
     backend = AtomicLocalBackend()
     backend.put_text('iter_4.pth', tmp_path / 'sub' / 'last_checkpoint')
     assert (tmp_path / 'sub' / 'last_checkpoint').read_text() == 'iter_4.pth'
+
+
+@pytest.mark.parametrize('umask', [0o022, 0o077, 0o002])
+def test_atomic_write_mode_follows_umask(tmp_path, umask):
+    old = os.umask(umask)
+    try:
+        atomic_write_bytes(b'x', tmp_path / 'atomic')
+        with open(tmp_path / 'plain', 'wb') as f:
+            f.write(b'x')
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE(os.stat(tmp_path / 'atomic').st_mode)
+    assert mode == stat.S_IMODE(os.stat(tmp_path / 'plain').st_mode)
+    assert mode == 0o666 & ~umask
+
+
+def test_atomic_write_fsyncs_folder_after_rename(tmp_path, monkeypatch):
+    target = tmp_path / 'epoch_1.pth'
+    synced = []
+    real_fsync = os.fsync
+
+    def recording_fsync(fd):
+        synced.append((stat.S_ISDIR(os.fstat(fd).st_mode), target.exists()))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, 'fsync', recording_fsync)
+    atomic_write_bytes(b'checkpoint', target)
+    # the file before the rename, then its folder after it
+    assert synced == [(False, False), (True, True)]

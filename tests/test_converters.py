@@ -281,6 +281,22 @@ def test_hu_csv_cli_and_missing_files(tmp_path, monkeypatch, capsys):
         runpy.run_path(osp.join(TOOLS, 'nyu_hu_csv.py'), run_name='__main__')
 
 
+@pytest.mark.parametrize('entry', ['/etc/hostname', '../outside.png',
+                                   'data/../../outside.png', 'data/link.png'])
+def test_hu_csv_refuses_entries_outside_the_archive(tmp_path, entry):
+    archive = str(tmp_path / 'archive')
+    make_hu_archive(archive, np.random.default_rng(5))
+    cv2.imwrite(str(tmp_path / 'outside.png'), np.zeros((H, W), np.uint16))
+    os.symlink(str(tmp_path / 'outside.png'),
+               osp.join(archive, 'data', 'link.png'))
+    with open(osp.join(archive, 'data', 'nyu2_test.csv'), 'a') as f:
+        f.write(f'data/nyu2_test/00000_colors.png,{entry}\n')
+    with pytest.raises(ValueError, match=rf'nyu2_test.csv:3: .*outside the '
+                       'archive root') as error:
+        convert_hu_csv(archive, str(tmp_path / 'out'))
+    assert repr(entry) in str(error.value)
+
+
 def test_labeled_refuses_non_hdf5(tmp_path):
     path = tmp_path / 'nyu_depth_v2_labeled.mat'
     path.write_bytes(b'MATLAB 5.0 MAT-file, not HDF5')

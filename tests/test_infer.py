@@ -153,3 +153,16 @@ def test_infer_video_frames_and_bad_inputs(tmp_path, demo_checkpoint):
     with pytest.raises(SystemExit, match='--ply needs all of'):
         infer.main([str(folder / 'room.jpg'), *common,
                     str(tmp_path / 'o3'), '--ply', '--fx', '500'])
+
+
+def test_infer_refuses_two_images_of_one_name(tmp_path):
+    """``a.jpg`` and ``a.png`` would both write ``a_depth.*``: refused
+    before the model is built (the checkpoint is not even looked at)."""
+    for name in ('a.jpg', 'a.png', 'b.png'):
+        cv2.imwrite(str(tmp_path / name), np.zeros((8, 8, 3), np.uint8))
+    out = tmp_path / 'out'
+    with pytest.raises(SystemExit, match=r'a\.jpg and .*a\.png would both '
+                       'write a_depth'):
+        infer.main([str(tmp_path), '--config', DEMO, '--checkpoint',
+                    str(tmp_path / 'missing.pth'), '--out', str(out)])
+    assert not out.exists()

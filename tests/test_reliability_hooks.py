@@ -77,6 +77,20 @@ def test_strict_hook_stops_on_mismatch_naming_the_file():
         runner, checkpoint)
 
 
+def test_hook_drops_config_text_whatever_loaded_it():
+    """A checkpoint read by another loader (a URL's) reaches
+    ``Runner.resume`` without the config text it would execute."""
+    code = "open('marker', 'w')"
+    checkpoint = {'state_dict': Net().state_dict(),
+                  'meta': {'config': code, 'cfg': code, 'epoch': 1},
+                  'message_hub': {'runtime_info': {'cfg': code}}}
+    for strict in (True, False):
+        SafeCheckpointLoadHook(strict=strict).after_load_checkpoint(
+            stub_runner(Net(), load_from='a.pth'), checkpoint)
+        assert checkpoint['meta'] == {'epoch': 1}
+        assert checkpoint['message_hub'] == {'runtime_info': {}}
+
+
 def batch(*paths):
     samples = []
     for path in paths:
@@ -106,7 +120,11 @@ def test_non_finite_loss_stops_with_iteration_terms_and_files(bad):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_configs_switch_reliability_hooks_on(path):
-    hooks = Config.fromfile(path).default_hooks
+    cfg = Config.fromfile(path)
+    # reading the config switches MMEngine's checkpoint loader
+    assert 'mrpan_mm.engine.safe_checkpoint_loading' in \
+        cfg.custom_imports.imports
+    hooks = cfg.default_hooks
     assert hooks.checkpoint.backend_args == dict(backend='atomic_local')
     assert hooks.checkpoint_loading == dict(
         type='SafeCheckpointLoadHook', strict=True)

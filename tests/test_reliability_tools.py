@@ -1,19 +1,25 @@
-"""README "Reliability and security" end to end: tools/train.py, test.py and
-infer.py on the NYU fixture with a hostile, a mismatching and a truncated
-checkpoint, and a resumed run whose loss turns NaN.
+"""docs/reliability.md end to end: tools/train.py, test.py and infer.py on
+the NYU fixture with a hostile, a mismatching and a truncated checkpoint,
+and a resumed run whose loss turns NaN; every path that reads a checkpoint
+(the tools, the web page, ONNX export, ``DepthInferencer``, mmseg's
+``init_model``) with checkpoints made to run code.
 
 One short training run makes the good checkpoint; the failing runs are
-started together (each stops while loading or in its first iteration)."""
+started together (each stops while loading or in its first iteration); the
+attacks on the other paths are forked from the preloaded interpreter."""
 import glob
 import os
 import os.path as osp
 import subprocess
+import traceback
 
 import pytest
 import torch
 
-from mrpan_mm.utils import load_checkpoint_file
-from tools_runner import TINY_CONFIG, data_root_options, start_tool
+from mrpan_mm.apis import DepthInferencer
+from mrpan_mm.utils import TRUSTED_GLOBALS_ENV, load_checkpoint_file
+from tools_runner import (PRELOADED, TINY_CONFIG, data_root_options,
+                          start_tool, tool_command, tool_env)
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +32,18 @@ class CreatesFile:
 
     def __reduce__(self):
         return open, (self.path, 'w')
+
+
+class ReadsLine:
+    """Unpickles as ``traceback.FrameSummary(path, 1, 'f')``, whose
+    constructor reads a line of ``path`` (torch.distributed puts the class
+    in torch's process-wide safe list)."""
+
+    def __init__(self, path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return traceback.FrameSummary, (self.path, 1, 'f')
 
 
 def work_dir_resuming(path, checkpoint):
@@ -149,3 +167,115 @@ def test_nan_loss_stops_in_that_iteration_keeping_last_checkpoint(runs):
         osp.join(nan_dir, 'epoch_1.pth')]
     with open(osp.join(nan_dir, 'last_checkpoint')) as f:
         assert f.read().strip() == osp.join(nan_dir, 'epoch_1.pth')
+
+
+INIT_MODEL_SCRIPT = """import sys
+import mrpan_mm
+from mmseg.apis import init_model
+init_model(sys.argv[1], sys.argv[2], device='cpu')
+print('init_model loaded', sys.argv[2])
+"""
+
+
+def run_forked(args, extra_env=None, timeout=300):
+    """``tools/<args[0]>`` (or a script path) forked from the preloaded
+    interpreter; returns (exit status, stdout + stderr)."""
+    command = tool_command(*args)
+    if osp.isabs(args[0]):
+        command[1] = args[0]
+    proc = PRELOADED.run(command, dict(tool_env(), **(extra_env or {})),
+                         timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope='module')
+def attacks(tmp_path_factory, tiny_training):
+    """One real checkpoint, made hostile three ways: config text that
+    creates ``marker`` when executed (MMEngine's ``Config.fromstring``),
+    an ``io.open`` object creating ``marker`` when unpickled, and a
+    ``FrameSummary`` reading a line of a file."""
+    tmp = tmp_path_factory.mktemp('attacks')
+    root, trained_dir = tiny_training
+    marker = tmp / 'created_by_the_checkpoint'
+    checkpoint = load_checkpoint_file(osp.join(trained_dir, 'epoch_1.pth'))
+    code = f'open({str(marker)!r}, "w").close()\n'
+    checkpoint['meta'].update(config=code, cfg=code)
+    checkpoint['message_hub']['runtime_info']['cfg'] = code
+    paths = dict(config=str(tmp / 'config_code.pth'),
+                 unpickle=str(tmp / 'opens_a_file.pth'),
+                 frame=str(tmp / 'reads_a_line.pth'))
+    torch.save(checkpoint, paths['config'])
+    torch.save(dict(checkpoint, extra=CreatesFile(marker)), paths['unpickle'])
+    secret = tmp / 'secret.txt'
+    secret.write_text('a line of a local file\n')
+    torch.save(dict(checkpoint, extra=ReadsLine(secret)), paths['frame'])
+    script = tmp / 'init_model.py'
+    script.write_text(INIT_MODEL_SCRIPT)
+    return dict(tmp=tmp, root=root, marker=marker, script=str(script),
+                image=sorted(glob.glob(osp.join(root, 'images', 'test',
+                                                '*.jpg')))[0], **paths)
+
+
+def test_config_text_in_checkpoint_never_runs(attacks):
+    """--resume (MMEngine executes ``meta['config']``), load_from through
+    tools/test.py, tools/infer.py: all load the file, none runs its
+    config."""
+    tmp, data = attacks['tmp'], data_root_options(attacks['root'])
+    resume_dir = work_dir_resuming(str(tmp / 'resume'), attacks['config'])
+    for args in (
+        ['train.py', TINY_CONFIG, '--work-dir', resume_dir, '--resume',
+         '--cfg-options', *data, 'train_cfg.max_epochs=1'],
+        ['test.py', TINY_CONFIG, attacks['config'], '--work-dir',
+         str(tmp / 'test'), '--cfg-options', *data],
+        ['infer.py', attacks['image'], '--config', TINY_CONFIG,
+         '--checkpoint', attacks['config'], '--out', str(tmp / 'infer')],
+    ):
+        status, output = run_forked(args)
+        assert status == 0, output[-3000:]
+        assert not attacks['marker'].exists(), args[0]
+    assert 'resumed epoch: 1' in open(glob.glob(
+        osp.join(resume_dir, '*', '*.log'))[0]).read()
+
+
+def test_inferencer_needs_a_config(attacks):
+    """MMEngine builds the model from the checkpoint's config text when no
+    config is given."""
+    with pytest.raises(ValueError, match='needs a config'):
+        DepthInferencer(None, attacks['config'], 'cpu')
+    assert not attacks['marker'].exists()
+
+
+@pytest.mark.parametrize('path', ['webapp', 'onnx', 'init_model'])
+def test_other_loading_paths_refuse_hostile_checkpoints(attacks, path):
+    """The web page's and ONNX export's start, and mmseg's ``init_model``
+    on our config (whose loader no hook of ours switches)."""
+    args, hostile = {
+        'webapp': (['webapp.py', '--config', TINY_CONFIG, '--checkpoint',
+                    attacks['unpickle'], '--port', '0'], 'unpickle'),
+        'onnx': (['deployment/pytorch2onnx.py', TINY_CONFIG,
+                  attacks['unpickle'], '--shape', '64', '80',
+                  '--output-file', str(attacks['tmp'] / 'm.onnx')],
+                 'unpickle'),
+        'init_model': ([attacks['script'], TINY_CONFIG, attacks['frame']],
+                       'frame'),
+    }[path]
+    status, output = run_forked(args)
+    assert status != 0, output[-3000:]
+    assert f'refusing to load checkpoint {attacks[hostile]}' in output
+    assert ('io.open' if hostile == 'unpickle' else
+            'traceback.FrameSummary') in output
+    assert not attacks['marker'].exists()
+    assert not osp.exists(attacks['tmp'] / 'm.onnx')
+
+
+@pytest.mark.parametrize('trusted', ['io.open', '_io.open',
+                                     'subprocess.Popen'])
+def test_trusting_a_function_or_system_class_is_refused(attacks, trusted):
+    status, output = run_forked(
+        ['test.py', TINY_CONFIG, attacks['unpickle'], '--work-dir',
+         str(attacks['tmp'] / 'trusted'), '--cfg-options',
+         *data_root_options(attacks['root'])], {TRUSTED_GLOBALS_ENV: trusted})
+    assert status != 0, output[-3000:]
+    assert f'cannot load checkpoint {attacks["unpickle"]}' in output
+    assert f'{TRUSTED_GLOBALS_ENV}: {trusted!r} is refused' in output
+    assert not attacks['marker'].exists()

@@ -3,11 +3,18 @@
 The model is a stand-in here (depth = 1 m + the image's row index in
 metres / 100); the real model in a real browser: test_webapp_browser.py.
 """
+import http.client
 import json
+import resource
+import socket
+import struct
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 
 import cv2
 import numpy as np
@@ -129,17 +136,120 @@ def test_too_many_pixels(server):
     assert 'big.png has 400x400 pixels; the limit is' in reply['error']
 
 
-def test_model_failure_is_one_line(server):
+def test_model_failure_detail_stays_in_the_log(server, caplog):
     url, page = server
 
     def broken(image):
-        raise RuntimeError('out of memory')
+        raise RuntimeError('out of memory at /secret/path')
 
     page.predict = broken
     status, reply = post(url, png_bytes(20, 20), 'a.png')
     assert status == 500
-    assert reply == dict(
-        error='The model failed on a.png: RuntimeError: out of memory')
+    assert list(reply) == ['error'] and 'secret' not in reply['error']
+    reference = reply['error'].split('log entry ')[1].rstrip(').')
+    logged = [r.getMessage() for r in caplog.records
+              if reference in r.getMessage()]
+    assert len(logged) == 1 and '/secret/path' in logged[0]
+
+
+def bomb_png(side: int) -> bytes:
+    """A valid 8-bit grey PNG of ``side`` x ``side`` zeros (``side`` a
+    multiple of 1000): ~1 KB per million pixels.  One deflate block of
+    1000 zero rows, compressed once, is repeated (a full flush makes blocks
+    independent); the zlib checksum is computed over the real rows."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (struct.pack('>I', len(body)) + kind + body +
+                struct.pack('>I', zlib.crc32(kind + body)))
+
+    rows = bytes(side + 1) * 1000  # a filter byte and a row of zeros each
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = packer.compress(rows) + packer.flush(zlib.Z_FULL_FLUSH)
+    checksum = 1
+    for _ in range(side // 1000):
+        checksum = zlib.adler32(rows, checksum)
+    stream = (b'\x78\xda' + block * (side // 1000) + packer.flush() +
+              struct.pack('>I', checksum))
+    return (b'\x89PNG\r\n\x1a\n' +
+            chunk(b'IHDR', struct.pack('>IIBBBBB', side, side, 8, 0, 0, 0, 0))
+            + chunk(b'IDAT', stream) + chunk(b'IEND', b''))
+
+
+def test_bomb_png_is_a_real_image():
+    """The fixture decodes (a 2000 x 2000 one, as OpenCV sees it)."""
+    image = cv2.imdecode(np.frombuffer(bomb_png(2000), np.uint8),
+                         cv2.IMREAD_COLOR)
+    assert image.shape == (2000, 2000, 3) and not image.any()
+
+
+def test_decompression_bomb_is_refused_undecoded(server, monkeypatch):
+    """10000 x 10000 pixels (300 MB as BGR) in ~100 KB: refused from the
+    header; the image decoder is never called and memory stays low."""
+    url, _ = server
+    from mrpan_mm.deploy import webapp
+    decoded = []
+    monkeypatch.setattr(webapp.cv2, 'imdecode',
+                        lambda *args: decoded.append(1))
+    bomb = bomb_png(10000)
+    assert len(bomb) < 200_000  # under the fixture's byte limit
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    status, reply = post(url, bomb, 'bomb.png')
+    assert status == 413, reply
+    assert 'bomb.png has 10000x10000 pixels; the limit is' in reply['error']
+    assert not decoded
+    grown_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - \
+        peak_before
+    assert grown_kb < 100_000
+
+
+def test_concurrent_uploads_are_answered_or_refused(server):
+    """20 uploads at once while the model is held: one is processed, the
+    page's ``max_waiting`` wait, the other 15 get 503 at once; then the
+    waiting ones are answered one by one and the server serves normally."""
+    url, page = server
+    release, in_model, most_in_model = threading.Event(), [], []
+
+    def held(image):
+        in_model.append(1)
+        most_in_model.append(len(in_model))
+        release.wait(30)
+        in_model.pop()
+        return row_depth(image)
+
+    page.predict = held
+    admitted = 1 + page.limits.max_waiting
+    with ThreadPoolExecutor(20) as pool:
+        futures = [pool.submit(post, url, png_bytes(20, 20), f'{i}.png')
+                   for i in range(20)]
+        deadline = time.monotonic() + 30
+        while (sum(f.done() for f in futures) < 20 - admitted
+               and time.monotonic() < deadline):
+            time.sleep(0.01)
+        refused = [f.result() for f in futures if f.done()]
+        release.set()
+        replies = [f.result() for f in futures]
+    assert len(refused) == 20 - admitted
+    assert all(status == 503 and 'busy' in reply['error']
+               for status, reply in refused), refused
+    assert sorted(status for status, _ in replies) == \
+        [200] * admitted + [503] * (20 - admitted)
+    assert max(most_in_model) == 1
+    assert post(url, png_bytes(20, 20), 'after.png')[0] == 200
+
+
+@pytest.mark.parametrize('host,status', [
+    ('evil.example', 403), ('evil.example:80', 403), ('127.0.0.1.nip.io',
+                                                      403),
+    (None, 200), ('localhost', 200), ('[::1]:7860', 200)])
+def test_loopback_server_checks_host(server, host, status):
+    """DNS rebinding: a page of another site reaching 127.0.0.1 sends its
+    own host name."""
+    url, _ = server
+    address, port = url.split('//')[1].split(':')
+    connection = http.client.HTTPConnection(address, int(port), timeout=30)
+    headers = {} if host is None else {'Host': host}
+    connection.request('GET', '/', headers=headers)
+    assert connection.getresponse().status == status
+    connection.close()
 
 
 def test_only_recent_results_are_kept(server):
@@ -161,3 +271,27 @@ def test_unknown_paths_are_404(server, path):
     with pytest.raises(urllib.error.HTTPError) as error:
         get(url + path)
     assert error.value.code == 404
+
+
+def test_connections_are_bounded():
+    """With ``max_connections=2``, two silent clients hold both threads: a
+    third request waits in the listen queue until one of them leaves."""
+    page = DepthPage(row_depth, PageLimits(max_connections=2))
+    httpd = make_server(page, port=0)
+    thread = threading.Thread(target=httpd.serve_forever,
+                              kwargs=dict(poll_interval=0.05), daemon=True)
+    thread.start()
+    address = httpd.server_address[:2]
+    url = 'http://%s:%d/' % address
+    silent = [socket.create_connection(address) for _ in range(2)]
+    try:
+        with pytest.raises(OSError):  # socket.timeout / URLError
+            urllib.request.urlopen(url, timeout=0.5)
+        silent.pop().close()
+        assert b'<form id="upload">' in get(url)
+    finally:
+        for connection in silent:
+            connection.close()
+        httpd.shutdown()
+        httpd.server_close()
+        page.results.close()

@@ -5,8 +5,11 @@
         [--fx FX --fy FY --cx CX --cy CY]] [--skip-bad] [--cfg-options ...]
 
 INPUT is an image, a folder (its images, sorted by name) or a video file
-(every frame, named ``<video stem>_<frame:06d>``).  For every input
-``<name>`` it writes, at the input's own size:
+(every frame, named ``<video stem>_<frame:06d>``).  An image's ``<name>``
+is its file name without the extension, so a folder holding two images of
+one name (``a.jpg`` and ``a.png``) is refused before anything is written:
+their outputs would overwrite each other.  For every input ``<name>`` it
+writes, at the input's own size:
 
 * ``<name>_depth.png``: uint16, millimetres, 0 = none; depth beyond
   65.535 m is clipped (one warning for the whole run);
@@ -79,13 +82,27 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def list_images(path: str) -> List[str]:
-    """The sorted image files directly in a folder."""
+    """The sorted image files directly in a folder.
+
+    Raises:
+        FileNotFoundError: The folder holds no image.
+        ValueError: Two images share a name without extension (their
+            output files would have the same names).
+    """
     images = sorted(
         osp.join(path, name) for name in os.listdir(path)
         if name.lower().endswith(IMAGE_EXTENSIONS))
     if not images:
         raise FileNotFoundError(
             f'no image ({", ".join(IMAGE_EXTENSIONS)}) in folder {path}')
+    seen = {}
+    for image in images:
+        stem = osp.splitext(osp.basename(image))[0]
+        if stem in seen:
+            raise ValueError(
+                f'{seen[stem]} and {image} would both write {stem}_depth.* '
+                'and the other outputs of that name: rename one of them')
+        seen[stem] = image
     return images
 
 

@@ -1,6 +1,10 @@
 # Runtime shared by every MRPAN config.
 default_scope = 'mmseg'
-custom_imports = dict(imports=['mrpan_mm'], allow_failed_imports=False)
+# The second import makes MMEngine read checkpoints without running code
+# from them in any process that reads this config (mmseg's init_model too).
+custom_imports = dict(
+    imports=['mrpan_mm', 'mrpan_mm.engine.safe_checkpoint_loading'],
+    allow_failed_imports=False)
 env_cfg = dict(
     cudnn_benchmark=True,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),

@@ -103,9 +103,11 @@ class DepthInferencer(BaseInferencer):
 
     Args:
         model: Config path, ``Config`` or config dict of a depth model.
+            Required: the config text a checkpoint holds is never used
+            (MMEngine would execute it).
         weights: Checkpoint path; read without running code from it
-            (README, "Reliability and security") and loaded strictly
-            (every key must match).
+            (docs/reliability.md) and loaded strictly (every key must
+            match).
         device: e.g. ``'cpu'``, ``'cuda:0'``; default: CUDA if available.
         scope: Registry scope, ``'mmseg'``.
         show_progress: Show the base class's progress bar.
@@ -122,6 +124,11 @@ class DepthInferencer(BaseInferencer):
                  device: Optional[str] = None,
                  scope: Optional[str] = 'mmseg',
                  show_progress: bool = True) -> None:
+        if not model:
+            raise ValueError(
+                'DepthInferencer needs a config (model=...): the config '
+                f'stored in a checkpoint ({weights}) is not read, since '
+                'building it would run code from the file')
         self.num_pred_imgs = 0
         self.num_visualized_imgs = 0
         init_default_scope(scope)

@@ -3,15 +3,11 @@
 Each name here hides one API that older (or newer) torch releases lack, so
 that the rest of the package calls one function whatever the version.
 """
-import contextlib
 import functools
-from typing import Any, ContextManager, Optional
+from typing import Any, FrozenSet, Iterator, Optional
 
 import torch
-
-#: Whether ``torch.load(weights_only=True)`` can be told to allow more
-#: classes (``torch.serialization.safe_globals``, torch >= 2.5).
-HAS_SAFE_GLOBALS = hasattr(torch.serialization, 'safe_globals')
+from torch import _weights_only_unpickler
 
 #: The CPU fused attention kernel of ``F.scaled_dot_product_attention``
 #: (torch >= 2.3), or None where torch has none.
@@ -19,12 +15,30 @@ CPU_FLASH_SDPA_OP: Optional[Any] = getattr(
     torch.ops.aten, '_scaled_dot_product_flash_attention_for_cpu', None)
 
 
-def safe_globals(allowed: list) -> ContextManager:
-    """``torch.serialization.safe_globals(allowed)``; a context that allows
-    nothing more on torch < 2.5 (there only tensors and containers load)."""
-    if HAS_SAFE_GLOBALS:
-        return torch.serialization.safe_globals(allowed)
-    return contextlib.nullcontext()
+def weights_only_default_globals() -> FrozenSet[str]:
+    """The names (``module.qualname``) that torch's weights-only unpickler
+    allows by itself: tensor, storage and dtype types, the tensor rebuild
+    functions, ``OrderedDict`` and a few builtins.  Not the process-wide
+    list that ``torch.serialization.add_safe_globals`` extends (libraries
+    such as ``torch.distributed`` add to that one on import)."""
+    return frozenset(_weights_only_unpickler._get_allowed_globals())
+
+
+def is_torch_zip(filename: str) -> bool:
+    """Whether ``torch.load`` reads ``filename`` as a zip checkpoint (it
+    looks at the first four bytes only, as here)."""
+    with open(filename, 'rb') as f:
+        return f.read(4) == b'PK\x03\x04'
+
+
+def zip_pickle_records(filename: str) -> Iterator[bytes]:
+    """The pickle records (``*.pkl``) of a zip checkpoint, read by the zip
+    reader ``torch.load`` uses, so that they are exactly what it would
+    unpickle; raises ``RuntimeError`` for a broken archive."""
+    reader = torch._C.PyTorchFileReader(filename)
+    for name in reader.get_all_records():
+        if name.endswith('.pkl'):
+            yield reader.get_record(name)
 
 
 @functools.lru_cache(maxsize=None)

@@ -14,11 +14,28 @@ results under a temporary folder:
 
 ``/predict`` answers JSON: the result's URLs and the inference time, or a
 message for the page (``error``).  Problems with the upload (empty, too
-large, not an image) get HTTP 400/413 with a message; an unexpected failure
-of the model is logged with its traceback on the server and reported in
-the page as one line.  Only the last few results are kept.
+large, not an image) get HTTP 400/413 with a message.  An unexpected
+failure of the model is logged with its traceback on the server; the page
+gets a generic line with a reference to that log entry.  Only the last few
+results are kept.
+
+Hostile uploads and clients (:class:`PageLimits`):
+
+* the byte size (``Content-Length``) and the pixel count (read from the
+  image header with Pillow, nothing decoded) are checked before decoding:
+  a small file that would decode to gigapixels gets 413;
+* decoding and inference run one upload at a time; at most
+  ``max_waiting`` uploads wait for their turn, more get 503 at once;
+* at most ``max_connections`` connections are served at a time (one
+  thread each); further ones wait in the listen queue; a connection
+  silent for 30 s is closed;
+* bound to a loopback address, the server answers only requests whose
+  ``Host`` is a loopback name (403 otherwise), so that a web site cannot
+  reach it through DNS rebinding.
 """
 import html
+import io
+import ipaddress
 import json
 import logging
 import os
@@ -31,6 +48,7 @@ import time
 import traceback
 import uuid
 import urllib.parse
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -39,6 +57,7 @@ from typing import Callable, Dict, Optional, Tuple
 
 import cv2
 import numpy as np
+from PIL import Image
 
 from ..demo.camera import scaled_intrinsics
 from ..utils.depth_io import write_depth_png
@@ -73,11 +92,21 @@ class PageLimits:
             (area interpolation) before inference; the results are at the
             shrunk size.
         keep_results: How many results stay downloadable.
+        max_waiting: Uploads that may wait for the model while one is
+            processed; more are refused (503).
+        max_connections: Connections served at the same time (a thread
+            each); more wait in the listen queue.
     """
     max_bytes: int = 20 * MB
     max_pixels: int = 50_000_000
     max_side: int = 1280
     keep_results: int = 8
+    max_waiting: int = 4
+    max_connections: int = 32
+
+
+#: What Pillow calls the formats the page decodes (MPO: a camera's JPEG).
+IMAGE_FORMATS = ('JPEG', 'MPO', 'PNG', 'BMP', 'TIFF', 'WEBP')
 
 
 def check_size(size: int, name: str, limits: PageLimits) -> None:
@@ -89,27 +118,53 @@ def check_size(size: int, name: str, limits: PageLimits) -> None:
             HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
 
 
-def decode_upload(data: bytes, name: str, limits: PageLimits) -> np.ndarray:
-    """The uploaded file as a BGR uint8 image (H, W, 3), shrunk to
-    ``limits.max_side``.
+def check_header(data: bytes, name: str, limits: PageLimits) -> None:
+    """Check the format and pixel count an image file declares in its
+    header, without decoding the pixels.
 
     Raises:
-        UploadError: Empty, too large, not an image OpenCV decodes, or more
-            than ``limits.max_pixels`` pixels.
+        UploadError: Not one of :data:`IMAGE_FORMATS` (400), or more than
+            ``limits.max_pixels`` pixels (413).
+    """
+    not_an_image = UploadError(f'{name} is not an image this page can read '
+                               '(JPEG, PNG, BMP, TIFF or WebP).')
+    too_large = (f'; the limit is {limits.max_pixels / 1e6:.3g} '
+                 'megapixels.')
+    try:
+        with warnings.catch_warnings():  # our limit, not Pillow's warning
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as header:  # the header only
+                kind, (width, height) = header.format, header.size
+    except Image.DecompressionBombError as error:  # Pillow's own limit
+        raise UploadError(f'{name} has too many pixels{too_large}',
+                          HTTPStatus.REQUEST_ENTITY_TOO_LARGE) from error
+    except Exception as error:  # noqa: BLE001 (any parse failure: refused)
+        raise not_an_image from error
+    if kind not in IMAGE_FORMATS:
+        raise not_an_image
+    if width * height > limits.max_pixels:
+        raise UploadError(f'{name} has {width}x{height} pixels{too_large}',
+                          HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+
+
+def decode_upload(data: bytes, name: str, limits: PageLimits) -> np.ndarray:
+    """The uploaded file as a BGR uint8 image (H, W, 3), shrunk to
+    ``limits.max_side``; size and pixel count are checked first
+    (:func:`check_header`).
+
+    Raises:
+        UploadError: Empty, too large, not an image this page decodes, or
+            more than ``limits.max_pixels`` pixels.
     """
     if not data:
         raise UploadError('No file received: choose an image first.')
     check_size(len(data), name, limits)
+    check_header(data, name, limits)
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
+    if image is None or image.shape[0] * image.shape[1] > limits.max_pixels:
         raise UploadError(f'{name} is not an image this page can read '
                           '(JPEG, PNG, BMP, TIFF or WebP).')
     height, width = image.shape[:2]
-    if height * width > limits.max_pixels:
-        raise UploadError(
-            f'{name} has {width}x{height} pixels; the limit is '
-            f'{limits.max_pixels / 1e6:.0f} megapixels.',
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
     scale = limits.max_side / max(height, width)
     if scale < 1:
         size = (max(round(width * scale), 1), max(round(height * scale), 1))
@@ -177,6 +232,8 @@ class DepthPage:
         self.title = title
         self.results = ResultStore(limits.keep_results)
         self._model_lock = threading.Lock()
+        # the upload being processed and those waiting for the model
+        self._admitted = threading.BoundedSemaphore(1 + limits.max_waiting)
 
     def process(self, data: bytes, filename: str) -> dict:
         """Predict the depth of an uploaded file.
@@ -186,14 +243,22 @@ class DepthPage:
             ``depth_range`` (metres) and the ``files`` (key -> URL).
 
         Raises:
-            UploadError: The upload is refused (see :func:`decode_upload`).
+            UploadError: The upload is refused (see :func:`decode_upload`),
+                or too many wait already (503).
         """
         name = osp.basename(filename) or 'upload'
-        image = decode_upload(data, name, self.limits)
-        with self._model_lock:
-            start = time.perf_counter()
-            depth = np.asarray(self.predict(image), dtype=np.float32)
-            elapsed = time.perf_counter() - start
+        if not self._admitted.acquire(blocking=False):
+            raise UploadError(
+                'The server is busy with other images; try again in a '
+                'moment.', HTTPStatus.SERVICE_UNAVAILABLE)
+        try:
+            with self._model_lock:  # one decoded image in memory at a time
+                image = decode_upload(data, name, self.limits)
+                start = time.perf_counter()
+                depth = np.asarray(self.predict(image), dtype=np.float32)
+                elapsed = time.perf_counter() - start
+        finally:
+            self._admitted.release()
         if depth.shape != image.shape[:2]:
             raise RuntimeError(f'predict returned depth of shape {depth.shape}'
                                f' for an image of {image.shape[:2]}')
@@ -226,10 +291,35 @@ class DepthRequestHandler(BaseHTTPRequestHandler):
 
     page: DepthPage  # set on the subclass made by :func:`make_server`
     server_version = 'MRPANDepthPage'
+    timeout = 30  # seconds a connection may stay silent, then it is closed
     CONTENT_TYPES = {'.png': 'image/png', '.ply': 'application/octet-stream'}
 
     def log_message(self, format: str, *args) -> None:
         logger.info('%s %s', self.address_string(), format % args)
+
+    def _host_allowed(self) -> bool:
+        """False for a server on a loopback address asked for another host
+        (a page of another site reaching it through DNS rebinding)."""
+        if not is_loopback(self.server.server_address[0]):
+            return True
+        host = self.headers.get('Host', '')
+        if host.startswith('['):  # [::1]:port
+            name = host[1:host.find(']')]
+        else:
+            name = host.rsplit(':', 1)[0]
+        return is_loopback(name.rstrip('.'))
+
+    def parse_request(self) -> bool:
+        """Also answer 403 to a request for a host this server is not."""
+        if not super().parse_request():
+            return False
+        if self._host_allowed():
+            return True
+        logger.warning('refused a request for host %r from %s',
+                       self.headers.get('Host'), self.address_string())
+        self.close_connection = True
+        self._send(HTTPStatus.FORBIDDEN, b'unknown host', 'text/plain')
+        return False
 
     def _send(self, status: int, body: bytes, content_type: str,
               headers: Optional[Dict[str, str]] = None) -> None:
@@ -290,23 +380,60 @@ class DepthRequestHandler(BaseHTTPRequestHandler):
             self._send_json(HTTPStatus.OK, self.page.process(data, filename))
         except UploadError as error:
             self._send_json(error.status, dict(error=str(error)))
-        except Exception as error:  # noqa: BLE001 (reported, not hidden)
-            logger.error('prediction failed for %s:\n%s', filename,
-                         traceback.format_exc())
+        except Exception:  # noqa: BLE001 (logged, not hidden)
+            reference = uuid.uuid4().hex[:8]
+            logger.error('[%s] prediction failed for %s:\n%s', reference,
+                         filename, traceback.format_exc())
             self._send_json(
                 HTTPStatus.INTERNAL_SERVER_ERROR,
-                dict(error=f'The model failed on {filename}: '
-                     f'{type(error).__name__}: {error}'))
+                dict(error=f'The model failed on this image (server log '
+                     f'entry {reference}).'))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (an address or name) is this machine only."""
+    if host.lower() in ('localhost', 'localhost.localdomain'):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class BoundedThreadingHTTPServer(ThreadingHTTPServer):
+    """A threading HTTP server with at most ``max_threads`` requests in
+    flight; the next connection waits in the listen queue."""
+
+    daemon_threads = True
+    request_queue_size = 64
+
+    def __init__(self, address, handler, max_threads: int):
+        super().__init__(address, handler)
+        self._slots = threading.BoundedSemaphore(max_threads)
+
+    def process_request(self, request, client_address) -> None:
+        self._slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 def make_server(page: DepthPage, host: str = '127.0.0.1',
                 port: int = 7860) -> ThreadingHTTPServer:
-    """A threading HTTP server for ``page`` (port 0: any free port)."""
+    """A threading HTTP server for ``page`` (port 0: any free port), at
+    most ``page.limits.max_connections`` connections at a time."""
     handler = type('BoundDepthRequestHandler', (DepthRequestHandler, ),
                    dict(page=page))
-    server = ThreadingHTTPServer((host, port), handler)
-    server.daemon_threads = True
-    return server
+    return BoundedThreadingHTTPServer((host, port), handler,
+                                      page.limits.max_connections)
 
 
 PAGE = """<!DOCTYPE html>

@@ -11,7 +11,7 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import HOOKS
 
-from ..utils import use_safe_checkpoint_loader
+from ..utils import drop_config_text, use_safe_checkpoint_loader
 
 
 @HOOKS.register_module()
@@ -47,8 +47,10 @@ class SafeCheckpointLoadHook(Hook):
     ``torch.load(weights_only=True)`` plus the objects MMEngine checkpoints
     hold) MMEngine's loader for local files, so ``load_from``, ``--resume``
     and ``tools/test.py`` refuse a file holding anything else.  After a
-    checkpoint is read for ``load_from`` / ``--resume`` / testing, its
-    ``state_dict`` is compared with the model: with ``strict=True`` the run
+    checkpoint is read for ``load_from`` / ``--resume`` / testing (by any
+    loader, remote URLs included), the config text it holds is dropped
+    before ``Runner.resume`` would execute it, and its ``state_dict`` is
+    compared with the model: with ``strict=True`` the run
     stops on missing, unexpected or mis-shaped keys (MMEngine itself only
     warns), listing them.  Our configs enable it::
 
@@ -72,6 +74,7 @@ class SafeCheckpointLoadHook(Hook):
         use_safe_checkpoint_loader()
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        drop_config_text(checkpoint)
         if not self.strict:
             return
         problems = checkpoint_mismatch(

@@ -2,39 +2,56 @@
 survives killed jobs and full disks.
 
 Reading.  A checkpoint is a pickle; unpickling an arbitrary one can run any
-code.  :func:`load_checkpoint_file` unpickles with ``torch.load(...,
-weights_only=True)`` and allows, for that call only, exactly the Python
-objects MMEngine 0.10 training checkpoints hold besides tensors and builtin
-containers (:data:`MMENGINE_CHECKPOINT_GLOBALS`).  Any other object is refused
-with :class:`UnsafeCheckpointError`, naming the file and the objects' types;
-an unreadable file raises :class:`CheckpointFileError` naming the file.
-A trusted file holding other objects can be read by naming exactly those
-types in ``MRPAN_TRUSTED_GLOBALS`` (comma-separated, as the refusal lists
-them): they join the allow-list for that load, which stays weights-only, so
-nothing beyond the named types is ever unpickled.
+code.  :func:`load_checkpoint_file` first lists the objects the file's
+pickles name (``GLOBAL`` opcodes, read without unpickling anything) and
+refuses the file with :class:`UnsafeCheckpointError`, naming the file and
+the objects, unless every one is in the exact allow-list: torch's own
+weights-only set (tensors, storages, dtypes, their rebuild functions) plus
+the MMEngine 0.10 checkpoint types (:data:`MMENGINE_CHECKPOINT_GLOBALS`).
+Whatever other libraries added to torch's process-wide safe list
+(``torch.distributed`` adds exception classes and
+``traceback.FrameSummary``) is refused.  It then unpickles with
+``torch.load(..., weights_only=True)``, allowing the MMEngine types for
+that call only.  Config text stored in the checkpoint (``meta['config']``,
+``meta['cfg']``, ``message_hub['runtime_info']['cfg']``) is dropped from the
+result: MMEngine executes it (``Config.fromstring`` in ``Runner.resume`` and
+in inferencers built without a config).  Every failure names the file.
+
+A trusted file holding other data classes can be read by naming those
+classes in ``MRPAN_TRUSTED_GLOBALS`` (comma-separated ``module.Class``).
+Only classes are accepted; functions, exception classes and everything of
+a module that reaches the interpreter, files or processes
+(:data:`UNTRUSTABLE_MODULES`) are refused.  The unpickler may call a trusted
+class with arguments chosen by the file: name plain data classes only.
 :func:`use_safe_checkpoint_loader` makes MMEngine's loader for local paths
-(``load_from``, ``--resume``, ``init_cfg`` ``Pretrained``) this function;
-``SafeCheckpointLoadHook`` calls it.
+(``load_from``, ``--resume``, ``init_cfg`` ``Pretrained``, mmseg's
+``init_model``) this function.  ``SafeCheckpointLoadHook``, the
+``DepthInferencer`` and our configs' ``custom_imports`` (module
+:mod:`mrpan_mm.engine.safe_checkpoint_loading`) call it.
 
 Writing.  MMEngine writes a checkpoint with a plain ``open(path, 'wb')``: a
 job killed mid-write leaves a truncated file under the final name, and a full
 disk can destroy the file being overwritten.  :class:`AtomicLocalBackend`
 (file backend name ``'atomic_local'``) writes to a temporary file in the same
-folder, fsyncs it and renames it over the target.  It is used only where a
-config asks for it::
+folder, fsyncs it, gives it the mode a plain write would (``0o666`` less the
+umask), renames it over the target and fsyncs the folder.  It is used only
+where a config asks for it::
 
     default_hooks = dict(
         checkpoint=dict(backend_args=dict(backend='atomic_local')))
 """
 import importlib
+import io
 import logging
 import os
 import os.path as osp
 import pickle
-import re
+import pickletools
+import sys
 import tempfile
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
 from pathlib import Path
-from typing import List, Union
+from typing import List, Optional, Set, Union
 
 import numpy as np
 import torch
@@ -42,11 +59,36 @@ from mmengine.fileio import LocalBackend, register_backend
 from mmengine.logging import HistoryBuffer, print_log
 from mmengine.runner import CheckpointLoader
 
-from ..compat import HAS_SAFE_GLOBALS, safe_globals
+from ..compat import (is_torch_zip, weights_only_default_globals,
+                      zip_pickle_records)
 
-#: Environment variable naming extra types (``module.name``, comma-separated)
-#: a trusted checkpoint may hold; they are allowed for the weights-only load.
+#: Environment variable naming extra classes (``module.Class``,
+#: comma-separated) a trusted checkpoint may hold.
 TRUSTED_GLOBALS_ENV = 'MRPAN_TRUSTED_GLOBALS'
+
+#: Top-level modules none of whose objects may be trusted: calling or
+#: building their objects with arguments chosen by the file reaches the
+#: interpreter, files, processes or the network (``io.open``,
+#: ``subprocess.Popen``, ``traceback.FrameSummary`` reading a file, ...).
+UNTRUSTABLE_MODULES = frozenset({
+    'builtins', '__builtin__', '__main__', 'io', '_io', 'os', 'posix', 'nt',
+    'sys', 'subprocess', '_posixsubprocess', 'functools', '_functools',
+    'operator', '_operator', 'importlib', 'runpy', 'pickle', '_pickle',
+    'copyreg', 'marshal', 'shutil', 'ctypes', '_ctypes', 'codecs', '_codecs',
+    'code', 'codeop', 'types', 'inspect', 'pdb', 'bdb', 'traceback',
+    'linecache', 'tempfile', 'pathlib', 'glob', 'fileinput', 'zipfile',
+    'tarfile', 'shelve', 'dbm', 'sqlite3', 'logging', 'socket', 'ssl',
+    'select', 'selectors', 'asyncio', 'multiprocessing', 'threading',
+    '_thread', 'signal', 'pty', 'webbrowser', 'urllib', 'http', 'ftplib',
+    'smtplib', 'imaplib', 'poplib', 'xmlrpc', 'site', 'gc', 'weakref',
+    'mmap', 'resource', 'platform', 'gzip', 'bz2', 'lzma', 'pkgutil',
+    'zipimport', 'torch', 'numpy'
+})
+
+# Opcodes that import an object by a name computed at load time; torch's
+# weights-only unpickler knows none of them, and neither do we.
+_DYNAMIC_IMPORT_OPCODES = ('STACK_GLOBAL', 'INST', 'OBJ', 'EXT1', 'EXT2',
+                           'EXT4')
 
 # ``HistoryBuffer.__getstate__`` stores its statistics methods, which pickle
 # (protocol 2) writes as ``getattr(HistoryBuffer, 'min')`` and so on.
@@ -100,80 +142,151 @@ class UnsafeCheckpointError(CheckpointFileError):
     """A checkpoint holding objects outside the allow-list."""
 
 
-def trusted_globals() -> List[object]:
-    """The objects named in ``MRPAN_TRUSTED_GLOBALS``, imported.
+def global_name(obj) -> str:
+    """``module.qualname`` of an allow-list entry, as a pickle names it
+    (an ``(object, name)`` pair is allowed under ``name``)."""
+    if isinstance(obj, tuple):
+        return obj[1]
+    return f'{obj.__module__}.{obj.__qualname__}'
+
+
+def untrustable_reason(obj) -> Optional[str]:
+    """Why ``obj`` must not be allowed in a checkpoint, or None for a data
+    class that may be (a class of no :data:`UNTRUSTABLE_MODULES` module and
+    no exception)."""
+    if not isinstance(obj, type):
+        return 'is not a class (functions are never trusted)'
+    module = obj.__module__.split('.')[0]
+    if module in UNTRUSTABLE_MODULES:
+        return (f'belongs to {module!r}, whose objects reach the interpreter, '
+                'files or processes')
+    if issubclass(obj, BaseException):
+        return 'is an exception class'
+    return None
+
+
+def trusted_globals() -> List[type]:
+    """The classes named in ``MRPAN_TRUSTED_GLOBALS``, imported.
 
     Raises:
-        ValueError: A name that is not ``module.attribute`` or cannot be
-            imported, or a builtin (``builtins.eval`` and the like would
-            hand the file the interpreter).
+        ValueError: A name that is not ``module.Class`` or cannot be
+            imported, or an object :func:`untrustable_reason` refuses.
     """
     trusted = []
     for name in filter(None, (n.strip() for n in os.environ.get(
             TRUSTED_GLOBALS_ENV, '').split(','))):
         module, _, attribute = name.rpartition('.')
-        if not module or module == 'builtins':
+        if not module:
             raise ValueError(f'{TRUSTED_GLOBALS_ENV}: {name!r} is not an '
-                             'importable module.attribute outside builtins')
+                             'importable module.Class')
+        if module.split('.')[0] in UNTRUSTABLE_MODULES:
+            raise ValueError(
+                f'{TRUSTED_GLOBALS_ENV}: {name!r} is refused: nothing of '
+                f'module {module!r} can be trusted')
         try:
-            trusted.append(getattr(importlib.import_module(module),
-                                   attribute))
+            obj = getattr(importlib.import_module(module), attribute)
         except (ImportError, AttributeError) as error:
             raise ValueError(f'{TRUSTED_GLOBALS_ENV}: cannot import '
                              f'{name!r}: {error}') from error
+        reason = untrustable_reason(obj)
+        if reason:
+            raise ValueError(
+                f'{TRUSTED_GLOBALS_ENV}: {name!r} is refused: it {reason}')
+        trusted.append(obj)
     return trusted
 
 
-def _disallowed_globals(filename: str) -> List[str]:
-    """Globals of a zip checkpoint outside torch's and our allow-list, read
-    without unpickling (call inside the ``safe_globals`` context)."""
+def _pickle_globals(stream) -> Set[str]:
+    """``module.name`` of every object one pickle in ``stream`` imports,
+    read with :func:`pickletools.genops` (nothing is unpickled); the stream
+    is left after the pickle's ``STOP``."""
+    names = set()
+    for opcode, arg, _ in pickletools.genops(stream):
+        if opcode.name == 'GLOBAL':
+            # Python 2 names, renamed as the unpicklers do (__builtin__ ...)
+            module, name = arg.split(' ', 1)
+            if (module, name) in NAME_MAPPING:
+                module, name = NAME_MAPPING[(module, name)]
+            names.add(f'{IMPORT_MAPPING.get(module, module)}.{name}')
+        elif opcode.name in _DYNAMIC_IMPORT_OPCODES:
+            names.add(f'<pickle opcode {opcode.name}>')
+    return names
+
+
+def checkpoint_globals(filename: str) -> Set[str]:
+    """The objects (``module.name``) the pickles of a ``torch.save`` file
+    import, found without unpickling: every ``.pkl`` record of a zip
+    checkpoint (read by torch's own zip reader), or the five pickles of
+    torch's legacy format.
+
+    Raises:
+        CheckpointFileError: The file is neither (truncated, corrupt, not a
+            checkpoint).
+    """
+    names: Set[str] = set()
     try:
-        return sorted(
-            torch.serialization.get_unsafe_globals_in_checkpoint(filename))
-    except Exception:  # a legacy (non-zip) file, or an unreadable one
-        return []
-
-
-def _refusal(error: pickle.UnpicklingError, filename: str) -> Exception:
-    """The error for a failed weights-only unpickling: an
-    :class:`UnsafeCheckpointError` naming the refused objects, or a
-    :class:`CheckpointFileError` if the pickle stream itself is broken."""
-    reason = str(error).split('WeightsUnpickler error:')[-1].strip()
-    reason = reason.split('\n')[0]
-    refused = _disallowed_globals(filename) or re.findall(
-        r'GLOBAL (\S+)', reason)
-    if refused:
-        reason = ('objects of types outside the allow-list of MMEngine '
-                  f'checkpoints: {", ".join(refused)}')
-    elif not re.search(r'allow|getattr|unrecognized function', reason):
-        return CheckpointFileError(
-            f'checkpoint {filename} is corrupt or not a torch.save file: '
-            f'{reason}')
-    if not HAS_SAFE_GLOBALS:
-        reason += (f' (torch {torch.__version__} cannot allow MMEngine '
-                   "checkpoints' objects; torch>=2.5 can)")
-    trust = (f' If you trust the file, allow exactly these types: '
-             f'{TRUSTED_GLOBALS_ENV}={",".join(refused)}') if refused else ''
-    return UnsafeCheckpointError(
-        f'refusing to load checkpoint {filename}: {reason}. Unpickling it '
-        f'could run code.{trust}')
-
-
-def _torch_load(filename: str, map_location, weights_only: bool):
-    """``torch.load`` whose read errors name the file; refusals of the
-    weights-only unpickler (``pickle.UnpicklingError``) pass through."""
-    try:
-        return torch.load(
-            filename, map_location=map_location, weights_only=weights_only)
-    except (RuntimeError, EOFError, ValueError, KeyError, OSError,
-            pickle.UnpicklingError) as error:
-        if weights_only and isinstance(error, pickle.UnpicklingError):
-            raise
-        detail = str(error).split('\n')[0] or 'unexpected end of file'
+        if is_torch_zip(filename):
+            for record in zip_pickle_records(filename):
+                names |= _pickle_globals(io.BytesIO(record))
+        else:
+            # magic number, protocol, system info, the object, storage keys
+            with open(filename, 'rb') as stream:
+                for _ in range(5):
+                    names |= _pickle_globals(stream)
+    except (ValueError, EOFError, OSError, RuntimeError,
+            UnicodeDecodeError) as error:
         raise CheckpointFileError(
             f'checkpoint {filename} is truncated or corrupt (size '
-            f'{osp.getsize(filename)} bytes): {type(error).__name__}: '
-            f'{detail}') from error
+            f'{osp.getsize(filename)} bytes): not a torch.save zip archive '
+            f'or pickle: {type(error).__name__}: {error}') from error
+    return names
+
+
+def allowed_globals(trusted: List[type]) -> Set[str]:
+    """The exact allow-list: torch's weights-only defaults, the MMEngine
+    checkpoint types and the ``trusted`` classes."""
+    return set(weights_only_default_globals()) | {
+        global_name(obj) for obj in MMENGINE_CHECKPOINT_GLOBALS + trusted}
+
+
+def _refusal(filename: str, refused: List[str]) -> UnsafeCheckpointError:
+    """The error for a file importing ``refused`` objects; it suggests
+    ``MRPAN_TRUSTED_GLOBALS`` only with the ones that may be trusted."""
+    trustable = []
+    for name in refused:  # looked up, never imported: imports run code
+        module, _, attribute = name.rpartition('.')
+        obj = getattr(sys.modules.get(module), attribute, None)
+        if obj is not None and untrustable_reason(obj) is None:
+            trustable.append(name)
+    advice = (f' If you trust the file and these are plain data classes, '
+              f'allow them: {TRUSTED_GLOBALS_ENV}={",".join(trustable)}'
+              if trustable == refused else
+              ' Functions, exception classes and system objects are never '
+              'allowed.')
+    return UnsafeCheckpointError(
+        f'refusing to load checkpoint {filename}: it holds objects outside '
+        f'the allow-list of MMEngine checkpoints: {", ".join(refused)}. '
+        f'Unpickling it could run code.{advice}')
+
+
+def drop_config_text(checkpoint) -> None:
+    """Remove the config text MMEngine stores in a checkpoint (in place).
+
+    ``meta['config']`` is executed by ``Runner.resume`` and
+    ``message_hub['runtime_info']['cfg']`` / ``meta['cfg']`` by an
+    inferencer built without a config (``Config.fromstring``), so a file
+    could run code through them; the config to use is always the user's.
+    """
+    if not isinstance(checkpoint, dict):
+        return
+    meta = checkpoint.get('meta')
+    if isinstance(meta, dict):
+        meta.pop('config', None)
+        meta.pop('cfg', None)
+    hub = checkpoint.get('message_hub')
+    runtime_info = hub.get('runtime_info') if isinstance(hub, dict) else None
+    if isinstance(runtime_info, dict):
+        runtime_info.pop('cfg', None)
 
 
 def load_checkpoint_file(filename: str, map_location=None):
@@ -185,10 +298,12 @@ def load_checkpoint_file(filename: str, map_location=None):
 
     Returns:
         The unpickled object (for MMEngine checkpoints a dict with
-        ``meta``, ``state_dict``, ``message_hub``, ``optimizer``, ...).
+        ``meta``, ``state_dict``, ``message_hub``, ``optimizer``, ...),
+        without the config text (:func:`drop_config_text`).
 
     Raises:
         FileNotFoundError: No such file.
+        ValueError: ``MRPAN_TRUSTED_GLOBALS`` names something refused.
         UnsafeCheckpointError: The file holds objects other than tensors,
             builtin containers and :data:`MMENGINE_CHECKPOINT_GLOBALS`.
         CheckpointFileError: The file is truncated, corrupt or not a
@@ -197,18 +312,37 @@ def load_checkpoint_file(filename: str, map_location=None):
     filename = osp.expanduser(str(filename))
     if not osp.isfile(filename):
         raise FileNotFoundError(f'checkpoint {filename} can not be found.')
-    trusted = trusted_globals()
+    try:
+        trusted = trusted_globals()
+    except ValueError as error:
+        raise ValueError(f'cannot load checkpoint {filename}: {error}') \
+            from error
+    refused = sorted(checkpoint_globals(filename) - allowed_globals(trusted))
+    if refused:
+        raise _refusal(filename, refused)
     if trusted:
         print_log(
             f'{TRUSTED_GLOBALS_ENV}: also allowing '
-            f'{os.environ[TRUSTED_GLOBALS_ENV]} while reading {filename}',
-            'current', level=logging.WARNING)
-    with safe_globals(MMENGINE_CHECKPOINT_GLOBALS + trusted):
+            f'{", ".join(map(global_name, trusted))} while reading '
+            f'{filename}', 'current', level=logging.WARNING)
+    with torch.serialization.safe_globals(MMENGINE_CHECKPOINT_GLOBALS +
+                                          trusted):
         try:
-            return _torch_load(filename, map_location, weights_only=True)
+            checkpoint = torch.load(
+                filename, map_location=map_location, weights_only=True)
         except pickle.UnpicklingError as error:
-            refusal = _refusal(error, filename)
-    raise refusal
+            reason = str(error).split('WeightsUnpickler error:')[-1]
+            raise UnsafeCheckpointError(
+                f'refusing to load checkpoint {filename}: '
+                f'{reason.strip().splitlines()[0]}') from error
+        except Exception as error:  # whatever torch or a class raised
+            detail = (str(error).strip().splitlines() or [''])[0]
+            raise CheckpointFileError(
+                f'checkpoint {filename} is truncated or corrupt (size '
+                f'{osp.getsize(filename)} bytes): {type(error).__name__}: '
+                f'{detail or "unexpected end of file"}') from error
+    drop_config_text(checkpoint)
+    return checkpoint
 
 
 def load_from_local_safely(filename: str, map_location=None):
@@ -224,12 +358,41 @@ def use_safe_checkpoint_loader() -> None:
         prefixes='', loader=load_from_local_safely, force=True)
 
 
+def current_umask() -> int:
+    """This process's umask, read without changing it where Linux reports
+    it (``/proc/self/status``); elsewhere set and restored at once."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+def fsync_folder(folder: str) -> None:
+    """Make a rename in ``folder`` durable (POSIX; a no-op on Windows, which
+    cannot open folders)."""
+    if os.name != 'posix':
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
     """Write ``data`` to ``filepath`` through a temporary file and a rename.
 
-    On any failure (full disk, kill, ...) the temporary file is removed and
-    an existing ``filepath`` is left as it was; an ``OSError`` is re-raised
-    with the target named.
+    The file gets the mode a plain ``open(filepath, 'wb')`` of a new file
+    would give it (``0o666`` less the umask), and the folder is fsynced
+    after the rename.  On any failure before the rename (full disk, kill,
+    ...) the temporary file is removed and an existing ``filepath`` is left
+    as it was; an ``OSError`` is re-raised with the target named.
     """
     folder = osp.dirname(osp.abspath(filepath))
     os.makedirs(folder, exist_ok=True)
@@ -239,6 +402,7 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
         with os.fdopen(fd, 'wb') as f:
             f.write(data)
             f.flush()
+            os.chmod(tmp_path, 0o666 & ~current_umask())
             os.fsync(f.fileno())
         os.replace(tmp_path, filepath)
     except BaseException as error:
@@ -250,6 +414,13 @@ def atomic_write_bytes(data: bytes, filepath: Union[str, Path]) -> None:
                 f'could not write {filepath} ({error.strerror or error}); '
                 'an existing file of that name is unchanged') from error
         raise
+    try:
+        fsync_folder(folder)
+    except OSError as error:
+        raise OSError(
+            error.errno, f'wrote {filepath}, but could not fsync its folder '
+            f'({error.strerror or error}): the rename may not survive a '
+            'power cut') from error
 
 
 @register_backend('atomic_local')

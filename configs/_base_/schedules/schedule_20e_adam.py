@@ -10,8 +10,8 @@ param_scheduler = [
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=20, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
-# The last three entries are the reliability switches of README "Reliability
-# and security": checkpoints written atomically (temporary file + rename),
+# The last three entries are the reliability switches of docs/reliability.md:
+# checkpoints written atomically (temporary file + rename),
 # read without running code and only if they fit the model, and training
 # stopped in the iteration whose loss is NaN/inf.
 default_hooks = dict(

@@ -64,8 +64,26 @@ def read_depth_mm(path: str, encoding: str, split: str) -> np.ndarray:
     return np.rint(depth * mm_per_unit).astype(np.uint16)
 
 
+def archive_member(archive_root: str, entry: str, where: str) -> str:
+    """The path of CSV ``entry`` inside ``archive_root``.
+
+    Raises:
+        ValueError: ``entry`` is absolute or leads outside the archive
+            (``..``, a symbolic link out of it); ``where`` (``file:line``)
+            names the CSV line.
+    """
+    root = osp.realpath(archive_root)
+    path = osp.realpath(osp.join(root, entry))
+    if osp.isabs(entry) or osp.commonpath([root, path]) != root:
+        raise ValueError(f'{where}: {entry!r} is outside the archive root '
+                         f'{archive_root}; entries must be relative paths '
+                         'inside it')
+    return osp.join(archive_root, entry)
+
+
 def read_csv_pairs(archive_root: str, split: str) -> List[Tuple[str, str]]:
-    """(colour path, depth path) pairs of ``data/nyu2_<split>.csv``."""
+    """(colour path, depth path) pairs of ``data/nyu2_<split>.csv``, each
+    inside ``archive_root`` (:func:`archive_member`)."""
     csv_path = osp.join(archive_root, 'data', f'nyu2_{split}.csv')
     if not osp.isfile(csv_path):
         raise FileNotFoundError(
@@ -79,7 +97,10 @@ def read_csv_pairs(archive_root: str, split: str) -> List[Tuple[str, str]]:
             if len(row) != 2:
                 raise ValueError(f'{csv_path}:{line_no}: expected '
                                  f'"colour,depth", got {row}')
-            paths = [osp.join(archive_root, item.strip()) for item in row]
+            paths = [
+                archive_member(archive_root, item.strip(),
+                               f'{csv_path}:{line_no}') for item in row
+            ]
             for path in paths:
                 if not osp.isfile(path):
                     raise FileNotFoundError(
