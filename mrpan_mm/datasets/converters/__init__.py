@@ -1,4 +1,8 @@
-"""Converters of NYU Depth v2 distributions to mmseg's NYU layout."""
+"""Converters of NYU Depth v2, KITTI and zero-shot depth sets to mmseg's
+folder layouts."""
+from .folder_layout import FolderLayoutWriter
+from .kitti import (KITTI_DEPTH_SCALE, convert_kitti, read_split_file,
+                    shipped_split)
 from .nyu_hu_csv import DEPTH_ENCODINGS, convert_hu_csv, read_depth_mm
 from .nyu_labeled import (convert_nyu_labeled, official_splits,
                           read_splits_mat)
@@ -7,5 +11,6 @@ from .nyu_layout import NYULayoutWriter
 __all__ = [
     'DEPTH_ENCODINGS', 'convert_hu_csv', 'read_depth_mm',
     'convert_nyu_labeled', 'official_splits', 'read_splits_mat',
-    'NYULayoutWriter'
+    'NYULayoutWriter', 'FolderLayoutWriter', 'KITTI_DEPTH_SCALE',
+    'convert_kitti', 'read_split_file', 'shipped_split'
 ]
