@@ -62,3 +62,73 @@ def make_kitti_release(root: str,
         handle.write('\n'.join(lines) + '\n')
     return dict(raw_root=raw_root, depth_root=depth_root,
                 split_file=split_file)
+
+
+def smooth_room_depth(size: Tuple[int, int], near: float = 1.0,
+                      far: float = 6.0) -> np.ndarray:
+    """float64 metres (H, W): a ramp from ``near`` (bottom) to ``far``."""
+    rows = np.linspace(far, near, size[0])[:, None]
+    cols = np.linspace(0.0, 0.5, size[1])[None]
+    return rows + cols
+
+
+def make_ibims1_release(root: str, names: Sequence[str] = ('corridor_01',
+                                                          'office_02'),
+                        size: Tuple[int, int] = (48, 64),
+                        seed: int = 0) -> str:
+    """``ibims1_core_raw``: imagelist, rgb, depth (v * 50 / 65535 m),
+    mask_invalid, mask_transp, edges.  Returns ``root``."""
+    rng = np.random.default_rng(seed)
+    for name in names:
+        depth = np.round(smooth_room_depth(size) * 65535 / 50.0)
+        invalid, transp = (np.full(size, 255, np.uint8) for _ in range(2))
+        invalid[:4] = 0
+        transp[:, :4] = 0
+        edges = np.zeros(size, np.uint8)
+        edges[size[0] // 2] = 255
+        for folder, array in (('rgb', rng.integers(0, 255, size + (3, ),
+                                                   dtype=np.uint8)),
+                              ('depth', depth.astype(np.uint16)),
+                              ('mask_invalid', invalid),
+                              ('mask_transp', transp), ('edges', edges)):
+            _write_png(osp.join(root, folder, name + '.png'), array)
+    with open(osp.join(root, 'imagelist.txt'), 'w') as handle:
+        handle.write('\n'.join(names) + '\n')
+    return root
+
+
+def make_diode_release(root: str, size: Tuple[int, int] = (48, 64),
+                       seed: int = 0) -> str:
+    """DIODE ``val/indoors``: two scans, depth .npy (H, W, 1) + mask."""
+    rng = np.random.default_rng(seed)
+    for scene, scan in ((19, 183), (20, 185)):
+        folder = osp.join(root, f'scene_{scene:05d}', f'scan_{scan:05d}')
+        stem = osp.join(folder, f'{scene:05d}_{scan:05d}_indoors_000_010')
+        _write_png(stem + '.png',
+                   rng.integers(0, 255, size + (3, ), dtype=np.uint8))
+        depth = smooth_room_depth(size).astype(np.float32)
+        mask = np.ones(size, np.float32)
+        mask[-3:] = 0  # e.g. a window without return
+        depth[-3:] = 0.0
+        np.save(stem + '_depth.npy', depth[..., None])
+        np.save(stem + '_depth_mask.npy', mask)
+    return root
+
+
+def make_sunrgbd_release(root: str, size: Tuple[int, int] = (48, 64),
+                         seed: int = 0) -> str:
+    """SUN RGB-D: two frame folders (kv1 and kv2 style) with image/*.jpg,
+    depth/*.png and depth_bfx/*.png, millimetres rotated left 3 bits."""
+    rng = np.random.default_rng(seed)
+    for frame in ('kv1/NYUdata/NYU0001', 'kv2/kinect2data/000002_2014'):
+        folder = osp.join(root, frame)
+        name = osp.basename(frame)
+        mm = np.round(smooth_room_depth(size) * 1000).astype(np.uint16)
+        mm[:2] = 0
+        stored = (mm << 3) | (mm >> 13)
+        _write_png(osp.join(folder, 'image', name + '.jpg'),
+                   rng.integers(0, 255, size + (3, ), dtype=np.uint8))
+        _write_png(osp.join(folder, 'depth', name + '.png'), stored)
+        _write_png(osp.join(folder, 'depth_bfx', name + '.png'),
+                   (stored | np.uint16(8)))
+    return root
