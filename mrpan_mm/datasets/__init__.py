@@ -10,7 +10,8 @@ from .nyu_metadata import (load_class_mapping_894_to_40, load_classes40,
 from .scan import format_problem_table, scan_nyu_split
 
 __all__ = [
-    'DepthFolderDataset', 'NYUDataError', 'NYUDepthDataset', 'NYU40SegDataset', 'load_class_mapping_894_to_40',
+    'DepthFolderDataset', 'NYUDataError', 'NYUDepthDataset',
+    'NYU40SegDataset', 'load_class_mapping_894_to_40',
     'load_classes40', 'load_official_split', 'nyu_metadata_path',
     'format_problem_table', 'scan_nyu_split'
 ]

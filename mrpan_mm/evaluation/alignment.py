@@ -82,6 +82,6 @@ def align_prediction(pred: Tensor, gt: Tensor, valid: Tensor,
     if mode is None:
         return pred
     pred = pred.double()
-    scale, shift = ALIGNMENTS[check_alignment(mode)](pred[valid],
-                                                    gt[valid].double())
+    fit = ALIGNMENTS[check_alignment(mode)]
+    scale, shift = fit(pred[valid], gt[valid].double())
     return scale * pred + shift

@@ -72,8 +72,8 @@ def smooth_room_depth(size: Tuple[int, int], near: float = 1.0,
     return rows + cols
 
 
-def make_ibims1_release(root: str, names: Sequence[str] = ('corridor_01',
-                                                          'office_02'),
+def make_ibims1_release(root: str,
+                        names: Sequence[str] = ('corridor_01', 'office_02'),
                         size: Tuple[int, int] = (48, 64),
                         seed: int = 0) -> str:
     """``ibims1_core_raw``: imagelist, rgb, depth (v * 50 / 65535 m),
