@@ -56,19 +56,20 @@ def test_kitti_metric_equals_numpy_on_the_garg_window():
 def test_alignments_by_hand():
     gt = torch.tensor([[2.0, 4.0, 6.0, 0.0]])
     valid = gt > 0
-    pred = torch.tensor([[1.0, 3.0, 2.0, 7.0]])
-    # median: median(gt)=4, median(pred)=2 -> x2, applied to every pixel
+    pred = torch.tensor([[1.0, 5.0, 2.0, 7.0]])
+    # median: median(gt)=4, median(pred)=2 (means 4 and 8/3 would give
+    # x1.5) -> x2, applied to every pixel, the unfitted one too
     assert align_prediction(pred, gt, valid, 'median').tolist() == \
-        [[2.0, 6.0, 4.0, 14.0]]
-    # scale: (1*2+3*4+2*6)/(1+9+4) = 26/14
+        [[2.0, 10.0, 4.0, 14.0]]
+    # scale: (1*2+5*4+2*6)/(1+25+4) = 34/30
     np.testing.assert_allclose(
         align_prediction(pred, gt, valid, 'scale').numpy(),
-        pred.numpy() * 26 / 14)
+        pred.numpy() * 34 / 30)
     # scale-shift recovers an exact affine relation gt = 2 pred + 1
-    exact = torch.tensor([[3.0, 7.0, 5.0, 0.0]])
+    exact = torch.tensor([[3.0, 11.0, 5.0, 0.0]])
     np.testing.assert_allclose(
         align_prediction(pred, exact, valid, 'scale_shift').numpy(),
-        [[3.0, 7.0, 5.0, 15.0]])
+        [[3.0, 11.0, 5.0, 15.0]])
     assert align_prediction(pred, gt, valid, None) is pred
 
 

@@ -108,8 +108,8 @@ def make_diode_release(root: str, size: Tuple[int, int] = (48, 64),
                    rng.integers(0, 255, size + (3, ), dtype=np.uint8))
         depth = smooth_room_depth(size).astype(np.float32)
         mask = np.ones(size, np.float32)
-        mask[-3:] = 0  # e.g. a window without return
-        depth[-3:] = 0.0
+        mask[-3:] = 0  # e.g. a window: its depth values are not valid
+        depth[-3:] = 99.0
         np.save(stem + '_depth.npy', depth[..., None])
         np.save(stem + '_depth_mask.npy', mask)
     return root
