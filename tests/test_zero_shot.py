@@ -77,8 +77,10 @@ def test_diode_depth_in_mm_with_its_mask(converted):
     depth = np.load(osp.join(release, 'scene_00019', 'scan_00183',
                              stem + '_depth.npy'))[..., 0]
     got = read(osp.join(out, 'annotations', 'test', stem + '.png'))
-    np.testing.assert_array_equal(got, np.round(depth.astype(float) * 1000))
-    assert (got[-3:] == 0).all() and (got[:-3] > 0).all()
+    want = np.round(depth.astype(float) * 1000)
+    want[-3:] = 0  # the mask's zeros (the fixture puts 99 m there)
+    np.testing.assert_array_equal(got, want)
+    assert (got[:-3] > 0).all()
 
 
 def test_sunrgbd_raw_depth_unshifted(converted, tmp_path):
