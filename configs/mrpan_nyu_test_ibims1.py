@@ -4,12 +4,14 @@
 # nearest, as Scale_iBims1 in the reference code's nyu_transform.py),
 # the centre 228x304 crop.
 #
+#   python tools/dataset_converters/zero_shot.py \
+#       data/ibims1_core_raw data/ibims1 --set ibims1
 #   python tools/test.py configs/mrpan_nyu_test_ibims1.py CHECKPOINT
 #
-# Layout expected under data_root (written by the user from iBims-1's .mat
-# files; names must follow <scene>_<index>, e.g. corridor_01):
-#   images/test/<name>.jpg        640x480 RGB
-#   annotations/test/<name>.png   uint16 depth in mm (0 = invalid)
+# Layout under data_root (the converter's; docs/datasets.md):
+#   images/test/<name>.png        640x480 RGB
+#   annotations/test/<name>.png   uint16 depth in mm (0 = invalid or
+#                                 transparent in iBims' masks)
 #   edges/test/<name>.png         depth-boundary map, non-zero = boundary
 # Reported (the evaluator of mrpan_nyu.py, boundary maps as gt_edge_map):
 # Table I metrics, edge P/R/F1 and dbe_acc / dbe_comp (pixels of
@@ -27,7 +29,9 @@ test_pipeline = [
 ]
 test_dataloader = dict(
     dataset=dict(
+        type='DepthFolderDataset',
         data_root=data_root,
+        img_suffix='.png',
         data_prefix=dict(
             img_path='images/test',
             depth_map_path='annotations/test',

@@ -5,7 +5,8 @@ through what users run: the Python API (``DepthInferencer``, mmseg's
 on generated 640x480 frames.
 
 Configs are found by globbing ``configs/*.py`` (model type
-``DepthEstimator``), so a new config is covered without editing this file.
+``DepthEstimator``, NYU-layout test set), so a new config is covered without
+editing this file.
 A network input above 96x128 (the SENet-154 configs' 240x320 frame and
 228x304 crop) is reduced to 96x128 (crop 72x96) through ``--cfg-options``
 on the config's own test pipeline and evaluator: a SENet-154 forward at
@@ -34,9 +35,20 @@ from tools_runner import (REPO, data_root_options, load_tool,
 
 eval_predictions = load_tool('eval_predictions.py')
 
+
+def on_nyu_frames(cfg: Config) -> bool:
+    """Whether a config is a depth model tested on NYU-layout JPEG frames,
+    the fixtures here; the configs of other sets (KITTI, zero-shot sets)
+    are run by tests/test_kitti.py and tests/test_zero_shot.py."""
+    dataset = cfg.test_dataloader.dataset
+    return (cfg.model.type == 'DepthEstimator'
+            and dataset.type == 'NYUDepthDataset'
+            and dataset.get('img_suffix', '.jpg') == '.jpg')
+
+
 DEPTH_CONFIGS = [
     path for path in sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
-    if Config.fromfile(path).model.type == 'DepthEstimator'
+    if on_nyu_frames(Config.fromfile(path))
 ]
 SMALL_SCALE = (128, 96)  # (W, H), mmseg's Resize convention
 SMALL_SIDE = 96  # PillowResize: 640x480 -> 128x96

@@ -155,7 +155,7 @@ def test_empty_image_is_skipped_and_reported(tmp_path):
 
 def test_bad_config_and_input_raise():
     with pytest.raises(KeyError, match='unknown depth evaluation protocol'):
-        METRICS.build(dict(type='NYUDepthMetric', protocol='kitti'))
+        METRICS.build(dict(type='NYUDepthMetric', protocol='kitty'))
     metric = METRICS.build(dict(type='NYUDepthMetric', protocol='eigen'))
     pred, gt = random_pair(np.random.default_rng(5), (60, 80))
     with pytest.raises(ValueError, match='480x640'):

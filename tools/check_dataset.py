@@ -3,6 +3,7 @@
 Example::
 
     python tools/check_dataset.py data/nyu --split train test
+    python tools/check_dataset.py data/kitti --img-suffix .png --any-names
 
 Runs the checks of the LoadCheckedImage / LoadCheckedDepth transforms and
 of NYUDepthDataset on every file, prints a table (problem kind, count,
@@ -10,7 +11,10 @@ first files) and exits with status 1 if anything is wrong.  Without
 ``--split``, the splits among ``train`` and ``test`` that exist under
 ``images/`` are checked (an evaluation-only dataset has only ``test``); if
 neither exists both are reported as empty.  A split named with ``--split``
-must exist.
+must exist.  Sets converted by the other converters (KITTI, iBims-1,
+DIODE, SUN RGB-D; read by ``DepthFolderDataset``) have PNG images and
+names that are not NYU's ``<scene>_<index>``: pass ``--img-suffix .png
+--any-names`` (docs/datasets.md lists the command of each set).
 """
 import argparse
 import os.path as osp
@@ -36,6 +40,13 @@ def parse_args(argv=None):
         '--depth-dtype',
         default='uint16',
         help='dtype the depth PNGs must be stored with')
+    parser.add_argument(
+        '--img-suffix', default='.jpg', help='suffix of the image files')
+    parser.add_argument(
+        '--any-names',
+        action='store_true',
+        help='accept any file name (DepthFolderDataset), not only NYU\'s '
+        '<scene>_<index>')
     parser.add_argument(
         '--max-files',
         type=int,
@@ -65,7 +76,11 @@ def main(argv=None) -> int:
     problems = []
     for split in args.split or present_splits(args.data_root):
         found = scan_nyu_split(
-            args.data_root, split, expected_depth_dtype=args.depth_dtype)
+            args.data_root,
+            split,
+            img_suffix=args.img_suffix,
+            expected_depth_dtype=args.depth_dtype,
+            nyu_names=not args.any_names)
         print(f'{split}: {len(found)} problem(s)')
         problems += found
     print(format_problem_table(problems, args.max_files))

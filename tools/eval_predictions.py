@@ -1,7 +1,7 @@
 """Score saved depth predictions against a config's test set.
 
     python tools/eval_predictions.py PRED_DIR --config C \
-        [--protocol hu2019|eigen] [--out DIR] [--cfg-options ...]
+        [--protocol hu2019|eigen|kitti] [--out DIR] [--cfg-options ...]
 
 ``PRED_DIR`` holds one uint16 millimetre PNG (0 = none) per test image,
 named like the image (``<stem>.png``): what ``tools/test.py --save-pred``
@@ -35,7 +35,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('pred_dir', help='folder of <image stem>.png files')
     parser.add_argument('--config', required=True,
                         help='config whose test set and metric are used')
-    parser.add_argument('--protocol', choices=['hu2019', 'eigen'],
+    parser.add_argument('--protocol', choices=['hu2019', 'eigen', 'kitti'],
                         help='evaluation protocol (default: the config\'s)')
     parser.add_argument('--out', help='folder for per-image metrics')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -91,15 +91,18 @@ def evaluate(args: argparse.Namespace) -> Dict[str, float]:
     predictions = match_predictions(args.pred_dir, img_paths)
     wrong_size = []
     for index, img_path in enumerate(img_paths):
-        gt = dataset[index]['data_samples'].gt_depth_map.data
+        data_sample = dataset[index]['data_samples']
+        gt = data_sample.gt_depth_map.data
         pred = torch.from_numpy(read_depth_png(predictions[img_path]))
         if tuple(pred.shape) != tuple(gt.shape[-2:]):
             wrong_size.append(f'{predictions[img_path]} is '
                               f'{pred.shape[0]}x{pred.shape[1]}, ground '
                               f'truth {gt.shape[-2]}x{gt.shape[-1]}')
             continue
+        # the metainfo too: KITTIProtocol places its window with it
         metric.process({}, [
-            dict(img_path=img_path, gt_depth_map=dict(data=gt),
+            dict(data_sample.metainfo, img_path=img_path,
+                 gt_depth_map=dict(data=gt),
                  pred_depth_map=dict(data=pred[None]))
         ])
     if wrong_size:

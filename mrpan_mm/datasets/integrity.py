@@ -185,15 +185,18 @@ def empty_split_error(img_dir: str, img_suffix: str) -> NYUDataError:
 def check_pair(image_path: str,
                depth_path: str,
                expected_depth_dtype: str = 'uint16',
-               backend_args: Optional[dict] = None) -> List[NYUDataError]:
+               backend_args: Optional[dict] = None,
+               nyu_names: bool = True) -> List[NYUDataError]:
     """All problems of one RGB-D pair (empty list if none).
 
     The image and the depth map are checked independently, their sizes
-    only when both load.
+    only when both load; with ``nyu_names`` the image name must follow
+    NYU's ``<scene>_<index>`` (``DepthFolderDataset`` takes any name).
     """
     problems = []
     try:
-        scene_of_file_name(image_path)
+        if nyu_names:
+            scene_of_file_name(image_path)
     except NYUDataError as error:
         problems.append(error)
     image = depth = None

@@ -13,12 +13,14 @@ def scan_nyu_split(data_root: str,
                    split: str,
                    img_suffix: str = '.jpg',
                    depth_suffix: str = '.png',
-                   expected_depth_dtype: str = 'uint16') -> List[NYUDataError]:
+                   expected_depth_dtype: str = 'uint16',
+                   nyu_names: bool = True) -> List[NYUDataError]:
     """Check every pair of ``images/<split>`` / ``annotations/<split>``.
 
-    Runs the checks of ``LoadCheckedImage`` / ``LoadCheckedDepth`` and of
-    ``NYUDepthDataset``'s file names on each pair (depth files are matched
-    by stem, as mmseg's ``NYUDataset`` does).
+    Runs the checks of ``LoadCheckedImage`` / ``LoadCheckedDepth`` and, with
+    ``nyu_names``, of ``NYUDepthDataset``'s file names on each pair (depth
+    files are matched by stem, as mmseg's ``NYUDataset`` does); without it,
+    any name passes, as in ``DepthFolderDataset``.
 
     Returns:
         Every problem found, in file order.
@@ -36,7 +38,7 @@ def scan_nyu_split(data_root: str,
         depth_name = name[:-len(img_suffix)] + depth_suffix
         problems += check_pair(
             osp.join(img_dir, name), osp.join(depth_dir, depth_name),
-            expected_depth_dtype)
+            expected_depth_dtype, nyu_names=nyu_names)
     return problems
 
 

@@ -12,6 +12,7 @@ from mmseg.registry import METRICS
 from prettytable import PrettyTable
 from torch import Tensor
 
+from .alignment import align_prediction, check_alignment
 from .boundary import (canny_depth_edges, depth_boundary_errors,
                        edge_precision_recall_f1)
 from .protocols import DepthEvalProtocol, build_protocol
@@ -71,9 +72,17 @@ class NYUDepthMetric(DepthMetric):
     ``dbe_acc`` and ``dbe_comp`` in pixels; definitions in
     :mod:`mrpan_mm.evaluation.boundary`.
 
+    With ``scale_alignment`` each prediction is first fitted to its ground
+    truth on the valid pixels of the region (``'median'``, ``'scale'``,
+    ``'scale_shift'``; :mod:`mrpan_mm.evaluation.alignment`), then clamped:
+    the zero-shot evaluation of scale- or affine-invariant models.
+
     Args:
-        protocol: Protocol name (``'eigen'``, ``'hu2019'``), config dict
-            (e.g. ``dict(type='hu2019', max_depth=10.0)``) or instance.
+        protocol: Protocol name (``'eigen'``, ``'hu2019'``, ``'kitti'``),
+            config dict (e.g. ``dict(type='kitti', crop='eigen')``) or
+            instance.
+        scale_alignment: None (metric depth, the default), ``'median'``,
+            ``'scale'`` or ``'scale_shift'``.
         boundary_metrics: Whether to compute the boundary metrics.
         edge_thresholds: Sobel-magnitude thresholds of the edge F1.
         boundary_key: Data-sample field holding the ground-truth boundary
@@ -91,6 +100,7 @@ class NYUDepthMetric(DepthMetric):
 
     def __init__(self,
                  protocol: Union[str, dict, DepthEvalProtocol] = 'eigen',
+                 scale_alignment: Optional[str] = None,
                  boundary_metrics: bool = False,
                  edge_thresholds: Sequence[float] = (0.25, 0.5, 1.0),
                  boundary_key: str = 'gt_edge_map',
@@ -105,6 +115,7 @@ class NYUDepthMetric(DepthMetric):
                          output_dir=output_dir,
                          collect_device=collect_device,
                          prefix=prefix)
+        self.scale_alignment = check_alignment(scale_alignment)
         self.boundary_metrics = boundary_metrics
         self.edge_thresholds = tuple(edge_thresholds)
         self.boundary_key = boundary_key
@@ -129,10 +140,10 @@ class NYUDepthMetric(DepthMetric):
                 'format_only=True (tools/test.py --save-pred DIR '
                 '--format-only)')
         gt_full = _depth_plane(sample, 'gt_depth_map', img_path)
-        gt = self.protocol.gt_region(gt_full)
-        pred = self.protocol.pred_region(
+        gt = self.protocol.gt_region(gt_full, sample)
+        pred = self.protocol.pred_window(
             _depth_plane(sample, 'pred_depth_map', img_path),
-            tuple(gt_full.shape))
+            tuple(gt_full.shape), sample)
         valid = self.protocol.valid_mask(gt)
         record = dict(img_path=img_path, valid_pixels=int(valid.sum()))
         if not record['valid_pixels']:
@@ -141,6 +152,8 @@ class NYUDepthMetric(DepthMetric):
                           f'{self.protocol.max_depth}) m inside the '
                           'evaluation region; image skipped')
             return record
+        pred = self.protocol.clamp(
+            align_prediction(pred, gt, valid, self.scale_alignment))
         record.update(self._calc_all_metrics(gt[valid], pred[valid]))
         record['mse'] = float((pred - gt)[valid].pow(2).mean())
         if self.boundary_metrics:
@@ -163,7 +176,7 @@ class NYUDepthMetric(DepthMetric):
     def _boundary_errors(self, pred: Tensor, sample: dict,
                          img_path: str) -> Dict[str, float]:
         gt_edges = self.protocol.gt_region(
-            _depth_plane(sample, self.boundary_key, img_path))
+            _depth_plane(sample, self.boundary_key, img_path), sample)
         accuracy, completeness = depth_boundary_errors(
             canny_depth_edges(pred.numpy()),
             gt_edges.numpy() > 0, self.dbe_max_dist)
@@ -201,7 +214,9 @@ class NYUDepthMetric(DepthMetric):
                     num_images: int) -> None:
         protocol = type(self.protocol).__name__
         table = PrettyTable()
-        table.title = (f'NYU depth ({protocol}, {num_scored} of '
+        aligned = (f', {self.scale_alignment} alignment'
+                   if self.scale_alignment else '')
+        table.title = (f'Depth ({protocol}{aligned}, {num_scored} of '
                        f'{num_images} images)')
         for key, header in TABLE_I_COLUMNS:
             table.add_column(header, [f'{metrics[key]:.4f}'])

@@ -1,7 +1,7 @@
-"""NYU Depth v2 evaluation protocols: where to evaluate, how to average.
+"""Depth evaluation protocols: where to evaluate, how to average.
 
 A protocol owns three decisions that differ between papers reporting on the
-654 NYU test images:
+654 NYU test images (and on KITTI's 652 Eigen test images):
 
 * the evaluation region: which pixels of the prediction and of the ground
   truth are compared, at which resolution;
@@ -11,11 +11,15 @@ A protocol owns three decisions that differ between papers reporting on the
 
 :func:`build_protocol` makes one from config, e.g.
 ``dict(type='hu2019', crop_size=(228, 304))``, ``dict(type='eigen',
-crop=None)`` or the name alone; :data:`DEPTH_EVAL_PROTOCOLS` maps the two
-names to their classes.
+crop=None)``, ``dict(type='kitti', crop='garg')`` or the name alone;
+:data:`DEPTH_EVAL_PROTOCOLS` maps the names to their classes.
+
+The region methods take an optional ``meta`` dict, the data sample's
+metainfo: a protocol whose region depends on where the evaluated map lies
+in the original frame (``kitti`` after ``KBCrop``) reads it there.
 """
 import math
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from torch import Tensor
 
@@ -42,19 +46,24 @@ class DepthEvalProtocol:
     #: Name of the protocol in configs and error messages.
     name = ''
 
-    def gt_region(self, gt: Tensor) -> Tensor:
+    def gt_region(self, gt: Tensor, meta: Optional[dict] = None) -> Tensor:
         """Ground-truth-like map (H, W) -> evaluation region (h, w).
 
-        Used for the depth ground truth and for boundary maps.
+        Used for the depth ground truth and for boundary maps; ``meta`` is
+        the sample's metainfo (see the module docstring).
         """
-        return self._window(gt)
+        return self._window(gt, meta)
 
-    def pred_region(self, pred: Tensor, gt_shape: Tuple[int, int]) -> Tensor:
-        """Prediction (H, W), metres -> evaluation region (h, w), clamped.
+    def pred_window(self,
+                    pred: Tensor,
+                    gt_shape: Tuple[int, int],
+                    meta: Optional[dict] = None) -> Tensor:
+        """Prediction (H, W), metres -> evaluation region (h, w), unclamped.
 
         Args:
             pred: Predicted depth in metres, at the ground truth's size.
             gt_shape: Shape (H, W) of the ground truth it is compared with.
+            meta: The sample's metainfo, as for :meth:`gt_region`.
 
         Raises:
             ValueError: if ``pred`` is not of size ``gt_shape``.
@@ -64,9 +73,16 @@ class DepthEvalProtocol:
                 f'prediction {tuple(pred.shape)} and ground truth '
                 f'{tuple(gt_shape)} differ in size; the {self.name} protocol '
                 'compares them pixel for pixel')
-        return self.clamp(self._window(pred))
+        return self._window(pred, meta)
 
-    def _window(self, x: Tensor) -> Tensor:
+    def pred_region(self,
+                    pred: Tensor,
+                    gt_shape: Tuple[int, int],
+                    meta: Optional[dict] = None) -> Tensor:
+        """:meth:`pred_window`, clamped into the valid range."""
+        return self.clamp(self.pred_window(pred, gt_shape, meta))
+
+    def _window(self, x: Tensor, meta: Optional[dict] = None) -> Tensor:
         """The evaluation window of a full-size map (all of it here)."""
         return x
 
@@ -132,7 +148,7 @@ class EigenProtocol(DepthEvalProtocol):
         self.crop = tuple(crop) if crop is not None else None
         self.frame = tuple(frame)
 
-    def _window(self, x: Tensor) -> Tensor:
+    def _window(self, x: Tensor, meta: Optional[dict] = None) -> Tensor:
         if self.crop is None:
             return x
         _check_frame(x.shape[-2:], self.frame, 'eigen')
@@ -186,7 +202,7 @@ class Hu2019Protocol(DepthEvalProtocol):
         super().__init__(min_depth, max_depth)
         self.crop_size = tuple(crop_size)
 
-    def gt_region(self, gt: Tensor) -> Tensor:
+    def gt_region(self, gt: Tensor, meta: Optional[dict] = None) -> Tensor:
         if tuple(gt.shape) != self.crop_size:
             raise ValueError(
                 f'the hu2019 protocol evaluates the {self.crop_size[0]}x'
@@ -207,10 +223,88 @@ class Hu2019Protocol(DepthEvalProtocol):
         return result
 
 
+#: Evaluation windows of KITTI papers as fractions (top, bottom, left,
+#: right) of the full camera frame: Garg et al. (ECCV 2016) and Eigen et
+#: al. (NeurIPS 2014), the values of BTS' and AdaBins' ``eval.py``.
+KITTI_CROPS = {
+    'garg': (0.40810811, 0.99189189, 0.03594771, 0.96405229),
+    'eigen': (0.3324324, 0.91351351, 0.0359477, 0.96405229),
+}
+
+
+class KITTIProtocol(DepthEvalProtocol):
+    """KITTI's Eigen-split protocol: Garg's or Eigen's crop, (1e-3, 80] m.
+
+    The window is a fraction of the full camera frame (H, W) (about
+    375x1242): rows ``int(top * H)`` to ``int(bottom * H)``, columns
+    ``int(left * W)`` to ``int(right * W)``, end exclusive, as BTS and
+    AdaBins compute it.  When the test pipeline has cropped the frame
+    (``KBCrop``: the bottom 352 rows, the centre 1216 columns, which contain
+    both windows), the evaluated maps are that crop and ``meta`` carries
+    ``frame_shape`` (H, W) and ``crop_offset`` (top, left): the window is
+    taken in frame coordinates and shifted into the crop.  Without them the
+    maps are the frame itself.
+
+    Ground truth counts where ``min_depth < gt <= max_depth`` (the
+    projected LiDAR of Uhrig et al.: 0 = no point), predictions are clamped
+    into ``[min_depth, max_depth]``, metrics are averaged over images.
+    ``max_depth=50`` is the 50 m cap of Garg et al.'s tables.
+
+    Args:
+        crop: ``'garg'``, ``'eigen'``, fractions (top, bottom, left, right)
+            or None for the whole frame.
+        min_depth, max_depth: See :class:`DepthEvalProtocol`.
+    """
+
+    name = 'kitti'
+
+    def __init__(self,
+                 crop: Union[str, Sequence[float], None] = 'garg',
+                 min_depth: float = 1e-3,
+                 max_depth: float = 80.0):
+        super().__init__(min_depth, max_depth)
+        if isinstance(crop, str):
+            if crop not in KITTI_CROPS:
+                raise KeyError(f'unknown KITTI crop {crop!r}; choose one of '
+                               f'{sorted(KITTI_CROPS)}, fractions or None')
+            crop = KITTI_CROPS[crop]
+        self.crop = tuple(crop) if crop is not None else None
+
+    def window(self, map_shape: Tuple[int, int],
+               meta: Optional[dict] = None) -> Tuple[int, int, int, int]:
+        """(top, bottom, left, right) of the window in a map of
+        ``map_shape`` placed in the frame as ``meta`` says."""
+        height, width = map_shape
+        if self.crop is None:
+            return 0, height, 0, width
+        meta = meta or {}
+        frame_h, frame_w = meta.get('frame_shape', map_shape)
+        off_y, off_x = meta.get('crop_offset', (0, 0))
+        top, bottom, left, right = self.crop
+        rows = (int(top * frame_h) - off_y, int(bottom * frame_h) - off_y)
+        cols = (int(left * frame_w) - off_x, int(right * frame_w) - off_x)
+        if rows[0] < 0 or cols[0] < 0 or rows[1] > height or \
+                cols[1] > width:
+            raise ValueError(
+                f'the kitti window rows {rows[0]}:{rows[1]}, columns '
+                f'{cols[0]}:{cols[1]} (frame {frame_h}x{frame_w}) leaves the '
+                f'evaluated {height}x{width} map; crop the test frame with '
+                'KBCrop, which records frame_shape and crop_offset')
+        return rows + cols
+
+    def _window(self, x: Tensor, meta: Optional[dict] = None) -> Tensor:
+        top, bottom, left, right = self.window(tuple(x.shape[-2:]), meta)
+        return x[top:bottom, left:right]
+
+    def valid_mask(self, gt: Tensor) -> Tensor:
+        """Boolean mask of ground-truth pixels with min < gt <= max."""
+        return (gt > self.min_depth) & (gt <= self.max_depth)
+
+
 #: The protocols :func:`build_protocol` knows, by name.
 DEPTH_EVAL_PROTOCOLS = {
     cls.name: cls
-    for cls in (EigenProtocol, Hu2019Protocol)
+    for cls in (EigenProtocol, Hu2019Protocol, KITTIProtocol)
 }
 
 
@@ -230,5 +324,5 @@ def build_protocol(cfg) -> DepthEvalProtocol:
 
 __all__: List[str] = [
     'DEPTH_EVAL_PROTOCOLS', 'DepthEvalProtocol', 'EigenProtocol',
-    'Hu2019Protocol', 'build_protocol'
+    'Hu2019Protocol', 'KITTIProtocol', 'KITTI_CROPS', 'build_protocol'
 ]

@@ -1,5 +1,5 @@
-"""NYU loading and augmentation transforms (registered in mmseg)."""
-from .geometric import CenterCropDepth, PillowResize
+"""Depth loading and augmentation transforms (registered in mmseg)."""
+from .geometric import CenterCropDepth, KBCrop, PillowResize
 from .loading import (LoadBoundaryMap, LoadCheckedDepth, LoadCheckedImage,
                       LoadInferenceImage)
 from .photometric import (PCALighting, RandomChannelSwap,
@@ -7,7 +7,8 @@ from .photometric import (PCALighting, RandomChannelSwap,
 
 __all__ = [
     'LoadCheckedImage', 'LoadCheckedDepth', 'LoadInferenceImage',
-    'LoadBoundaryMap', 'PillowResize', 'CenterCropDepth', 'PCALighting',
+    'LoadBoundaryMap', 'PillowResize', 'CenterCropDepth', 'KBCrop',
+    'PCALighting',
     'RandomOrderColorJitter',
     'RandomChannelSwap'
 ]

@@ -179,3 +179,58 @@ class CenterCropDepth(BaseTransform):
         return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
                 f'depth_size={self.depth_size}, '
                 f'crop_is_ori_shape={self.crop_is_ori_shape})')
+
+
+@TRANSFORMS.register_module()
+class KBCrop(BaseTransform):
+    """The KITTI benchmark crop: the bottom rows, the centre columns.
+
+    KITTI raw frames differ slightly in size per recording day (370x1224 to
+    376x1242); the crop of the KITTI depth benchmark (Uhrig et al., 3DV
+    2017), which BTS and AdaBins apply at training and test time, keeps the
+    bottom ``h`` rows (``top = H - h``) and the centred ``w`` columns
+    (``left = (W - w) // 2``) of image and ``seg_fields``, 352x1216 by
+    default: every frame then has the same size, a multiple of 32, and
+    the windows of Garg and Eigen lie inside it.
+
+    Required keys: ``img``, ``seg_fields``.  Modified keys: ``img``, the
+    ``seg_fields``, ``img_shape``, ``ori_shape`` (if ``crop_is_ori_shape``).
+    Added keys: ``frame_shape`` (H, W) before the crop and ``crop_offset``
+    (top, left), which :class:`~mrpan_mm.evaluation.KITTIProtocol` reads to
+    place its window (pack them with ``PackSegInputs(meta_keys=...)``).
+
+    Args:
+        crop_size: (h, w) of the crop, (352, 1216) for KITTI.
+        crop_is_ori_shape: Set ``ori_shape`` to ``crop_size``, so that the
+            model predicts the crop at its size (the test pipeline).
+    """
+
+    def __init__(self,
+                 crop_size: Sequence[int] = (352, 1216),
+                 crop_is_ori_shape: bool = True) -> None:
+        if len(crop_size) != 2 or min(crop_size) <= 0:
+            raise ValueError(f'crop_size must be (h, w) > 0, got {crop_size}')
+        self.crop_size = tuple(crop_size)
+        self.crop_is_ori_shape = crop_is_ori_shape
+
+    def transform(self, results: dict) -> dict:
+        height, width = results['img'].shape[:2]
+        crop_h, crop_w = self.crop_size
+        if crop_h > height or crop_w > width:
+            raise ValueError(
+                f'KBCrop: crop {crop_h}x{crop_w} does not fit in the '
+                f'{height}x{width} image {results.get("img_path", "")}')
+        top, left = height - crop_h, (width - crop_w) // 2
+        results['img'] = results['img'][top:, left:left + crop_w]
+        for key in results.get('seg_fields', []):
+            results[key] = results[key][top:, left:left + crop_w]
+        results['img_shape'] = self.crop_size
+        results['frame_shape'] = (height, width)
+        results['crop_offset'] = (top, left)
+        if self.crop_is_ori_shape:
+            results['ori_shape'] = self.crop_size
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(crop_size={self.crop_size}, '
+                f'crop_is_ori_shape={self.crop_is_ori_shape})')
