@@ -12,7 +12,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALL := $(PY) tools/install_requirements.py
-LOCK := $(PY) tools/install_requirements.py --require-hashes -r
+LOCK := $(PY) tools/install_requirements.py -r
 # One platform: CPython 3.11 on x86-64 Linux, files from PyPI only.
 UV_COMPILE := $(PY) -m uv pip compile --quiet --generate-hashes --no-config \
 	--index-url https://pypi.org/simple --python-version 3.11 \

@@ -1,5 +1,6 @@
 """tools/install_requirements.py: pip's package sources handed to uv."""
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -79,10 +80,16 @@ def test_local_index_gives_the_pages_of_locked_packages(tmp_path):
     ]
 
 
-def test_installer_lock_pins_uv_with_hashes():
-    with open(installer.INSTALLER_LOCK) as f:
-        text = f.read()
-    assert 'uv==' in text and '--hash=sha256:' in text
+@pytest.mark.parametrize('lock', ['cpu', 'tests', 'deploy', 'installer'])
+def test_every_locked_package_has_hashes(lock):
+    """uv checks only the hashes a file gives: every pin must have some."""
+    path = osp.join(osp.dirname(installer.INSTALLER_LOCK), f'{lock}.lock')
+    with open(path) as f:
+        entries = re.split(r'\n(?=[A-Za-z])', f.read().split('\n', 2)[2])
+    assert len(entries) > 1 if lock != 'installer' else entries
+    for entry in entries:
+        assert re.match(r'[\w.-]+==\S+ \\\n\s+--hash=sha256:[0-9a-f]{64}',
+                        entry), entry[:200]
 
 
 def test_main_installs_uv_then_runs_it_with_the_sources(fake_pip_config):

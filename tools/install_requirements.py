@@ -1,9 +1,10 @@
 """Install locked requirements into this Python's environment, fast.
 
 ``make setup`` / ``make setup-tests`` call it with pip's own arguments, e.g.
-``python tools/install_requirements.py --require-hashes -r
-requirements/cpu.lock``.  The locks (``make locks``) pin every package with
-the SHA-256 of its files on PyPI.  The tool installs
+``python tools/install_requirements.py -r requirements/cpu.lock``.  The
+locks (``make locks``) pin every package with the SHA-256 of its files on
+PyPI, and both installers check them: uv verifies every hash a requirement
+file gives, pip switches to hash-checking mode.  The tool installs
 `uv <https://github.com/astral-sh/uv>`_ at the version and hashes of
 ``requirements/installer.lock`` and lets it do the install: uv unpacks
 wheels in parallel and leaves byte-compiling to the first import.
