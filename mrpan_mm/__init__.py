@@ -7,8 +7,8 @@ import: with ``mmcv-lite`` (no compiled ``mmcv._ext``) it installs the
 ``mmcv.ops`` stand-in of :mod:`mrpan_mm.compat.mmcv_ops`; with a full
 mmcv nothing.  Safe checkpoint loading, strict key matching, atomic
 checkpoint writing and the non-finite-loss stop are switched on by config
-(see ``configs/_base_/schedules/schedule_20e_adam.py`` and README,
-"Reliability and security").
+(see ``configs/_base_/schedules/schedule_20e_adam.py`` and
+``docs/reliability.md``).
 """
 try:
     import mmcv  # noqa: F401
