@@ -7,7 +7,7 @@ imported first so its components are registered and configs need no
 
     python tools/train.py configs/mrpan_nyu.py --work-dir work_dirs/mrpan
     python tools/train.py configs/mrpan_nyu.py --work-dir work_dirs/mrpan --resume
-    python tools/train.py configs/mrpan_nyu.py --tensorboard  # + event files
+    python tools/train.py configs/mrpan_nyu.py --tensorboard  # + events
 """
 import argparse
 

@@ -14,6 +14,6 @@ __all__ = [
     'NonFiniteLossError', 'NonFiniteLossHook', 'SafeCheckpointLoadHook',
     'SaveDepthPredictionHook', 'add_common_args', 'checkpoint_mismatch',
     'config_from_args', 'enable_amp', 'enable_save_pred', 'enable_test_amp',
-    'enable_tensorboard', 'enable_tta', 'enable_visualization', 'flip_tta_pipeline', 'load_config',
-    'setup_cpu_distributed'
+    'enable_tensorboard', 'enable_tta', 'enable_visualization',
+    'flip_tta_pipeline', 'load_config', 'setup_cpu_distributed'
 ]
