@@ -10,11 +10,20 @@ checkpoint writing and the non-finite-loss stop are switched on by config
 (see ``configs/_base_/schedules/schedule_20e_adam.py``,
 ``configs/_base_/default_runtime.py`` and docs/reliability.md).
 """
-from .compat import install_mmcv_ops_fallback
+try:
+    import mmcv  # noqa: F401
+except ImportError as error:  # neither mmcv-lite nor the full mmcv
+    raise ImportError(
+        "mrpan_mm needs mmcv 2.1: pip install 'mrpan-mm[lite]' (mmcv-lite, "
+        "CPU or GPU) or install OpenMMLab's full mmcv==2.1.0") from error
+
+from .compat import install_mmcv_ops_fallback  # noqa: E402
 
 install_mmcv_ops_fallback()
 
 from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
                visualization)
 from . import apis  # noqa: E402,F401
+from .utils.config_files import (get_config_path,  # noqa: E402,F401
+                                 list_configs)
 from .version import __version__  # noqa: E402,F401

@@ -56,12 +56,13 @@ def nyu_root(tmp_path_factory):
 
 @pytest.fixture(scope='session')
 def tiny_training(tmp_path_factory):
-    """``tools/train.py`` on the tiny config for its two epochs (4 train / 2
-    test images, 64x80), shared by the end-to-end tests that start from a
-    trained run; returns (data root, work dir with epoch_{1,2}.pth)."""
+    """``tools/train.py --tensorboard`` on the tiny config for its two epochs
+    (4 train / 2 test images, 64x80), shared by the end-to-end tests that
+    start from a trained run; returns (data root, work dir with
+    epoch_{1,2}.pth and TensorBoard events)."""
     root = str(tmp_path_factory.mktemp('nyu_tiny_training'))
     make_nyu_fixture(root, num_train=4, num_test=2)
     work_dir = str(tmp_path_factory.mktemp('tiny_training'))
-    run_tool('train.py', [TINY_CONFIG, '--work-dir', work_dir,
+    run_tool('train.py', [TINY_CONFIG, '--work-dir', work_dir, '--tensorboard',
                           '--cfg-options', *data_root_options(root)])
     return root, work_dir

@@ -1,23 +1,42 @@
-"""Install packages into this Python's environment, fast and as pip would.
+"""Install locked requirements into this Python's environment, fast.
 
 ``make setup`` / ``make setup-tests`` call it with pip's own arguments, e.g.
-``python tools/install_requirements.py -r requirements/cpu.txt``.  It
-installs `uv <https://github.com/astral-sh/uv>`_ (from the package registry,
-into the same environment) and lets it do the install: uv unpacks wheels in
-parallel and leaves byte-compiling to the first import: requirements/cpu.txt
-into a new venv took 28 s instead of pip's 2 min 2 s (README, "Installing").
+``python tools/install_requirements.py -r requirements/cpu.lock``.  The
+locks (``make locks``) pin every package with the SHA-256 of its files on
+PyPI, and both installers check them: uv verifies every hash a requirement
+file gives, pip switches to hash-checking mode.  The tool installs
+`uv <https://github.com/astral-sh/uv>`_ at the version and hashes of
+``requirements/installer.lock`` and lets it do the install: uv unpacks
+wheels in parallel and leaves byte-compiling to the first import.
+
 uv reads no pip configuration, so the package sources pip is configured
-with (index URLs, find-links, constraints, certificate; from pip's config
-files and PIP_* variables) are handed to it, and like pip it takes the best
-version across all indexes.  Where uv cannot be installed or fails, pip does
-the install (without byte-compiling) after a one-line notice: both routes
-install the same pinned requirements.
+with are handed to it, with uv's own rule that a package comes from the
+first index that has it (no index strategy flag):
+
+* pip's index URL and remote extra index URLs stay indexes;
+* a ``file://`` extra index (a copy of registry files on this machine's
+  disk) gives uv the page of each locked package it holds as a
+  ``--find-links`` page: a local file is used only when its SHA-256 is one
+  the lock lists, i.e. it is the registry's own file;
+* find-links folders, constraints and the certificate are passed as they
+  are.
+
+Where uv cannot be installed or fails, pip does the install (without
+byte-compiling) after a one-line notice: both routes install the same
+locked files.
 """
 import os
+import os.path as osp
+import re
 import subprocess
 import sys
-from typing import Dict, List
+from typing import Dict, Iterable, List
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
+INSTALLER_LOCK = osp.join(
+    osp.dirname(osp.dirname(osp.abspath(__file__))), 'requirements',
+    'installer.lock')
 # pip option -> uv option, each value of a space-separated list repeated
 PIP_SOURCES = {
     'index-url': '--index-url',
@@ -27,6 +46,7 @@ PIP_SOURCES = {
 }
 # Where pip reads an option, most specific first (see `pip config list`).
 PIP_SCOPES = (':env:', 'install', 'global')
+PIN = re.compile(r'^([A-Za-z0-9][A-Za-z0-9._-]*)==')
 
 
 def pip_config() -> Dict[str, str]:
@@ -44,14 +64,48 @@ def pip_config() -> Dict[str, str]:
     return {option: value for _, option, value in sorted(entries)}
 
 
-def uv_source_args(config: Dict[str, str]) -> List[str]:
+def requirement_files(args: List[str]) -> List[str]:
+    """The files of ``-r FILE`` / ``--requirement FILE`` in pip arguments."""
+    return [value for flag, value in zip(args, args[1:])
+            if flag in ('-r', '--requirement')]
+
+
+def locked_names(paths: Iterable[str]) -> List[str]:
+    """Normalised names of the ``name==version`` lines of requirement
+    files (PEP 503: lower case, runs of ``-_.`` as ``-``)."""
+    names = set()
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                match = PIN.match(line)
+                if match:
+                    names.add(re.sub(r'[-_.]+', '-', match[1]).lower())
+    return sorted(names)
+
+
+def local_pages(index_url: str, names: Iterable[str]) -> List[str]:
+    """The package pages of a ``file://`` index that hold ``names``."""
+    root = url2pathname(urlparse(index_url).path)
+    pages = []
+    for name in names:
+        page = osp.join(root, name, 'index.html')
+        if osp.isfile(page):
+            pages.append('file://' + page)
+    return pages
+
+
+def uv_source_args(config: Dict[str, str],
+                   names: Iterable[str] = ()) -> List[str]:
     """uv arguments that give it the package sources pip is configured
-    with; ``unsafe-best-match`` is pip's rule (best version over all
-    indexes)."""
-    args = ['--index-strategy', 'unsafe-best-match']
+    with (see the module docstring); ``names`` are the locked packages."""
+    args = []
     for option, flag in PIP_SOURCES.items():
         for value in config.get(option, '').split():
-            args += [flag, value]
+            if option == 'extra-index-url' and value.startswith('file://'):
+                for page in local_pages(value, names):
+                    args += ['--find-links', page]
+            else:
+                args += [flag, value]
     return args
 
 
@@ -61,7 +115,7 @@ def pip_install(args: List[str]) -> int:
 
 
 def main(args: List[str]) -> int:
-    if pip_install(['-q', 'uv']) != 0:
+    if pip_install(['-q', '--require-hashes', '-r', INSTALLER_LOCK]) != 0:
         print('install_requirements: uv is not available; installing with '
               'pip', flush=True)
         return pip_install(args)
@@ -69,8 +123,9 @@ def main(args: List[str]) -> int:
     env = dict(os.environ)
     if 'cert' in config:
         env.setdefault('SSL_CERT_FILE', config['cert'])
+    names = locked_names(requirement_files(args))
     uv = [sys.executable, '-m', 'uv', 'pip', 'install', '--python',
-          sys.executable, *uv_source_args(config), *args]
+          sys.executable, *uv_source_args(config, names), *args]
     if subprocess.call(uv, env=env) == 0:
         return 0
     print('install_requirements: uv failed (above); installing with pip',

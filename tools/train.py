@@ -7,6 +7,7 @@ imported first so its components are registered and configs need no
 
     python tools/train.py configs/mrpan_nyu.py --work-dir work_dirs/mrpan
     python tools/train.py configs/mrpan_nyu.py --work-dir work_dirs/mrpan --resume
+    python tools/train.py configs/mrpan_nyu.py --tensorboard  # + events
 """
 import argparse
 
@@ -16,7 +17,7 @@ from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
 from mrpan_mm.engine import (add_common_args, config_from_args, enable_amp,
-                             setup_cpu_distributed)
+                             enable_tensorboard, setup_cpu_distributed)
 
 
 def parse_args():
@@ -31,6 +32,10 @@ def parse_args():
         '--amp',
         action='store_true',
         help='mixed precision: fp16 on GPU, bf16 autocast on CPU')
+    parser.add_argument(
+        '--tensorboard',
+        action='store_true',
+        help='also write TensorBoard event files (work dir/<time>/vis_data)')
     add_common_args(parser)
     return parser.parse_args()
 
@@ -40,6 +45,8 @@ def main():
     cfg = config_from_args(args)
     if args.amp:
         enable_amp(cfg)
+    if args.tensorboard:
+        enable_tensorboard(cfg)
     cfg.resume = args.resume
     setup_cpu_distributed(cfg)
     runner = (Runner.from_cfg(cfg)

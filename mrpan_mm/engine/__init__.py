@@ -2,7 +2,8 @@ from .hooks import (ChannelsLastHook, CheckpointMismatchError,
                     NonFiniteLossError, NonFiniteLossHook,
                     SafeCheckpointLoadHook, checkpoint_mismatch)
 from .launch import (add_common_args, config_from_args, enable_amp,
-                     enable_visualization, load_config, setup_cpu_distributed)
+                     enable_tensorboard, enable_visualization, load_config,
+                     setup_cpu_distributed)
 from .optim_wrapper import AnyDeviceAmpOptimWrapper
 from .prediction_writer import SaveDepthPredictionHook
 from .test_options import (enable_save_pred, enable_test_amp, enable_tta,
@@ -13,6 +14,6 @@ __all__ = [
     'NonFiniteLossError', 'NonFiniteLossHook', 'SafeCheckpointLoadHook',
     'SaveDepthPredictionHook', 'add_common_args', 'checkpoint_mismatch',
     'config_from_args', 'enable_amp', 'enable_save_pred', 'enable_test_amp',
-    'enable_tta', 'enable_visualization', 'flip_tta_pipeline', 'load_config',
-    'setup_cpu_distributed'
+    'enable_tensorboard', 'enable_tta', 'enable_visualization',
+    'flip_tta_pipeline', 'load_config', 'setup_cpu_distributed'
 ]

@@ -83,6 +83,21 @@ def enable_amp(cfg: Config) -> None:
         cfg.optim_wrapper.loss_scale = 'dynamic'
 
 
+def enable_tensorboard(cfg: Config) -> None:
+    """Also log to TensorBoard (``--tensorboard``).
+
+    Adds MMEngine's ``TensorboardVisBackend`` next to the config's
+    visualizer backends: scalars (losses, learning rate, metrics) go to
+    event files in ``<work_dir>/<timestamp>/vis_data/``, read with
+    ``tensorboard --logdir <work_dir>``.  Needs the ``tensorboard``
+    package (the ``tensorboard`` extra).
+    """
+    backends = list(cfg.visualizer.get('vis_backends') or [])
+    if all(b.get('type') != 'TensorboardVisBackend' for b in backends):
+        backends.append(dict(type='TensorboardVisBackend'))
+    cfg.visualizer.vis_backends = backends
+
+
 def setup_cpu_distributed(cfg: Config) -> None:
     """Prepare torch DDP over gloo when launched without CUDA.
 
