@@ -46,6 +46,32 @@ def test_cpu_amp_wrapper_uses_bf16_only_where_the_cpu_has_it(
     wrapper.update_params(out.float().mean())
 
 
+@pytest.mark.parametrize('flags, oneDNN, native', [
+    ('fpu avx2 avx512f avx512bw avx512_vnni', True, False),
+    ('fpu avx2 avx512f avx512bw avx512_bf16', True, True),
+    ('fpu avx2 amx_tile amx_bf16', True, True),
+    ('fpu avx2 avx512_bf16', False, False),
+])
+def test_native_bf16_needs_bf16_instructions(monkeypatch, tmp_path, flags,
+                                              oneDNN, native):
+    """oneDNN reports bf16 on every AVX-512 CPU; one without AVX-512 BF16 or
+    AMX (this project's machine of 2026-12-03) runs bf16 2x slower than
+    fp32, so it must not count as native."""
+    from mrpan_mm.utils import precision
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text(f'processor\t: 0\nflags\t\t: {flags}\n')
+    monkeypatch.setattr(precision, 'mkldnn_bf16_supported', lambda: oneDNN)
+    read_flags = precision.cpu_flags
+    monkeypatch.setattr(precision, 'cpu_flags',
+                        lambda: read_flags(str(cpuinfo)))
+    monkeypatch.setattr(precision.platform, 'system', lambda: 'Linux')
+    precision.cpu_has_native_bf16.cache_clear()
+    try:
+        assert precision.cpu_has_native_bf16() is native
+    finally:
+        precision.cpu_has_native_bf16.cache_clear()
+
+
 @cpu_only
 def test_cpu_amp_wrapper_rejects_fp16():
     with pytest.raises(ValueError, match='bfloat16'):
