@@ -1,17 +1,31 @@
-"""The CPU demo end to end (tools/run_demo.py) on a tiny rendered dataset:
-data generation, one training step of configs/mrpan_demo_cpu.py (bf16,
-channels-last, fused Adam), flip-TTA evaluation, panels and the summary."""
+"""The CPU demo (tools/run_demo.py): its computed closing claim, and end to
+end on a tiny rendered dataset: data generation, one training step of
+configs/mrpan_demo_cpu.py (bf16, channels-last, fused Adam), flip-TTA
+evaluation, panels and the summary."""
 import glob
 import json
 import os.path as osp
 
 import pytest
 
-from tools_runner import run_tool
-
-pytestmark = pytest.mark.slow  # end-to-end: tool subprocesses
+from tools_runner import load_tool, run_tool
 
 
+@pytest.mark.parametrize('model_abs_rel, model_d1, ratio', [
+    (0.1075, 0.874, '2.99x'),  # 0.3214 / 0.1075 = 2.9898
+    (0.0950, 0.891, '3.38x'),  # 0.3214 / 0.0950 = 3.3832
+])
+def test_improvement_claim_is_computed(model_abs_rel, model_d1, ratio):
+    """The closing sentence divides the two AbsRel values of the run."""
+    claim = load_tool('run_demo.py').improvement_claim(
+        dict(abs_rel=model_abs_rel, d1=model_d1),
+        dict(abs_rel=0.3214, d1=0.441))
+    assert claim.startswith(f'AbsRel {ratio} lower')
+    assert f'(0.3214 / {model_abs_rel:.4f})' in claim
+    assert f'δ<1.25 {model_d1:.3f} (training-mean depth: 0.441)' in claim
+
+
+@pytest.mark.slow  # end-to-end: a tool subprocess
 def test_run_demo_trains_evaluates_and_writes_summary(tmp_path):
     """``make demo``'s command, in a new interpreter as a user starts it."""
     data, work = tmp_path / 'rooms', tmp_path / 'work'
@@ -31,6 +45,10 @@ def test_run_demo_trains_evaluates_and_writes_summary(tmp_path):
     assert summary['mean_depth_baseline']['abs_rel'] > 0
     assert summary['panels'] and all(osp.isfile(p) for p in summary['panels'])
     assert 'MRPAN CPU demo finished' in proc.stdout
+    ratio = summary['abs_rel_improvement']
+    assert ratio == pytest.approx(
+        summary['mean_depth_baseline']['abs_rel'] / metrics['abs_rel'])
+    assert f'AbsRel {ratio:.2f}x lower' in proc.stdout
     log = glob.glob(str(work / '*' / '*.log'))[0]
     with open(log) as f:
         assert 'ChannelsLastHook' in f.read()
