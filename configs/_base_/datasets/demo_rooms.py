@@ -27,7 +27,8 @@ test_pipeline = [
 ]
 # Loading in the training process (no worker processes): on 2 CPU cores a
 # worker competes with the two compute threads, and a 36x48 training step
-# took 0.436 s with one worker vs 0.385 s without (README, "Demo encoder").
+# took 0.436 s with one worker vs 0.385 s without (docs/demo.md, "Demo
+# encoder").
 train_dataloader = dict(
     batch_size=16, num_workers=0, persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),

@@ -20,7 +20,7 @@
 # the loss resizes to every scale of the pyramid (SARPN's `adjust_gt`).
 # Lighting and ColorJitter act on 0..255 BGR floats here; the data
 # preprocessor's mean/std are Hu's times 255 (see PCALighting).
-# One difference, kept on purpose (README, "Differences"): the rotation is
+# One difference, kept on purpose (docs/reproduction.md, "Differences"): the rotation is
 # mmseg's RandomRotate (image bilinear, depth nearest, border depth 0 =
 # invalid, ignored by the loss) where Hu's uses scipy's order-2 spline for
 # both, which blends depth across holes and with the zero border.

@@ -4,7 +4,7 @@
 # mrpan_seresnext26_demo.py.  ConvNeXt-atto gives four levels (strides
 # 4-32); FiveLevelEncoder adds the stride-2 level from a light conv stem.
 # Chosen by measurement against SE-ResNeXt-26, ResNet-18 and ConvNeXt-femto
-# at the demo's budget (README, "Demo encoder").
+# at the demo's budget (docs/demo.md, "Demo encoder").
 _base_ = ['./mrpan_seresnext26_demo.py']
 stem_channels = (24, 32)  # level 0, stride 2
 encoder_channels = (40, 80, 160, 320)  # levels 1-4, strides 4-32

@@ -20,7 +20,7 @@ model = dict(
         out_indices=(0, 1, 2, 3, 4),
         norm_cfg=norm_cfg,
         # ImageNet weights, Cadene's `senet154-c7b49a05.pth` or timm's
-        # `legacy_senet154` state dict (see README, "Pretrained encoder").
+        # `legacy_senet154` state dict (`python tools/download.py senet154`).
         init_cfg=dict(
             type='Pretrained',
             checkpoint='checkpoints/senet154-c7b49a05.pth')),
