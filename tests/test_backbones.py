@@ -4,6 +4,7 @@ import math
 from collections import OrderedDict
 
 import pytest
+import timm  # required: make test installs it (requirements/tests.txt)
 import torch
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -11,7 +12,6 @@ from mmseg.registry import MODELS
 from mrpan_mm.models.backbones import SENet
 from tools_runner import load_tool
 
-timm = pytest.importorskip('timm')
 
 ODD_INPUT = (1, 3, 65, 81)
 BN_STATS = ('weight', 'bias', 'running_mean', 'running_var')

@@ -6,6 +6,7 @@ import glob
 import os.path as osp
 
 import pytest
+import timm  # required: make test installs it (requirements/tests.txt)
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -13,7 +14,6 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-timm = pytest.importorskip('timm')
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))

@@ -209,7 +209,7 @@ def mmseg_resnet_file(path):
 def timm_file(path):
     """timm's efficientnet_b3 as released on the Hugging Face hub:
     ``model.safetensors``, a bare state dict with timm's names."""
-    timm = pytest.importorskip('timm')
+    import timm
     from safetensors.torch import save_file
     state_dict = perturbed(
         timm.create_model('efficientnet_b3', pretrained=False).state_dict())
