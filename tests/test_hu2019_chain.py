@@ -350,7 +350,9 @@ def test_boundary_maps_from_a_folder_give_dbe(nyu_vga):
     init_default_scope('mmseg')
     ibims = Config.fromfile(IBIMS_CONFIG)
     write_boundaries(nyu_vga, 'test', (480, 640))
-    dataset = build_split(ibims, 'test_dataloader', nyu_vga)
+    # the NYU fixture's JPEGs stand in for iBims-1's PNG frames
+    dataset = build_split(ibims, 'test_dataloader', nyu_vga,
+                          img_suffix='.jpg')
     metric = METRICS.build(ibims.test_evaluator)
     for index in range(len(dataset)):
         sample = dataset[index]['data_samples']
@@ -370,7 +372,7 @@ def test_missing_boundary_map_is_named(nyu_vga, tmp_path):
     ibims = Config.fromfile(IBIMS_CONFIG)
     with pytest.raises(NYUDataError,
                        match=r'kitchen_00000.png: missing file: no boundary'):
-        build_split(ibims, 'test_dataloader', nyu_vga,
+        build_split(ibims, 'test_dataloader', nyu_vga, img_suffix='.jpg',
                     data_prefix=dict(img_path='images/test',
                                      depth_map_path='annotations/test',
                                      boundary_map_path=str(tmp_path)))
