@@ -14,14 +14,28 @@ from mmseg.registry import DATASETS, TRANSFORMS
 
 from mrpan_mm.datasets.converters import (convert_kitti, read_split_file,
                                           shipped_split)
+from mrpan_mm.datasets.converters.kitti import drives_shared_with
 from mrpan_mm.testing import make_kitti_release, save_random_checkpoint
+from mrpan_mm.utils.downloads import load_manifest
 from tools_runner import (REPO, data_root_options, load_tool,
                           logged_test_metrics, run_tool)
 
 check_dataset = load_tool('check_dataset.py')
+download = load_tool('download.py')
 eval_predictions = load_tool('eval_predictions.py')
+kitti_tool = load_tool('dataset_converters/kitti.py')
 NAMES = ['2011_09_26_drive_0002_sync_0000000069.png',
          '2011_09_30_drive_0016_sync_0000000011.png']
+#: A training list as BTS/AdaBins write it: drives outside the Eigen test
+#: list, with and without the date folder, both colour cameras.
+TRAIN_FRAMES = (
+    ('2011_09_26/', '2011_09_26_drive_0057_sync', 116, True, 'train'),
+    ('', '2011_09_26_drive_0057_sync', 116, True, 'train', 'image_03'),
+    ('', '2011_10_03_drive_0034_sync', 978, True, 'val'),
+)
+TRAIN_NAMES = ['2011_09_26_drive_0057_sync_0000000116.png',
+               '2011_09_26_drive_0057_sync_image_03_0000000116.png',
+               '2011_10_03_drive_0034_sync_0000000978.png']
 TINY_FRAME = (102, 330)  # keeps Garg's window inside a 96x320 KB crop
 TINY_KB_CROP = (96, 320)
 
@@ -83,6 +97,98 @@ def test_converter_names_missing_and_bad_input(kitti_root, tmp_path):
     with pytest.raises(FileNotFoundError, match='0000000001.png: listed in'):
         convert_kitti(kitti_root['raw_root'], kitti_root['depth_root'],
                       str(tmp_path / 'out'), str(bad))
+
+
+def test_train_list_installed_by_download_converts_both_cameras(
+        tmp_path, capsys):
+    """The user's path: download.py --from installs a training list (no
+    checksum to verify), the converter script turns it into images/train."""
+    release = make_kitti_release(str(tmp_path), size=TINY_FRAME,
+                                 frames=TRAIN_FRAMES)
+    root = tmp_path / 'root'
+    assert download.main(['kitti_eigen_train', '--root', str(root),
+                          '--from', release['split_file']]) == 0
+    assert 'no published checksum to verify' in capsys.readouterr().out
+    split_file = root / 'data' / 'eigen_train_files_with_gt.txt'
+    out = str(tmp_path / 'converted')
+    proc = run_tool('dataset_converters/kitti.py', [
+        release['raw_root'], out, '--depth-root', release['depth_root'],
+        '--split', 'train', '--split-file', str(split_file)
+    ])
+    assert 'train:' in proc.stdout
+    for folder in ('images', 'annotations'):
+        assert sorted(os.listdir(osp.join(out, folder, 'train'))) == \
+            TRAIN_NAMES
+    right = ('2011_09_26_drive_0057_sync', 'image_03', '0000000116.png')
+    with open(osp.join(release['raw_root'], '2011_09_26', right[0],
+                       right[1], 'data', right[2]), 'rb') as a, \
+            open(osp.join(out, 'images', 'train', TRAIN_NAMES[1]),
+                 'rb') as b:
+        assert a.read() == b.read()
+    depth = osp.join(release['depth_root'], 'train', right[0], 'proj_depth',
+                     'groundtruth', right[1], right[2])
+    np.testing.assert_array_equal(
+        cv2.imread(depth, cv2.IMREAD_UNCHANGED),
+        cv2.imread(osp.join(out, 'annotations', 'train', TRAIN_NAMES[1]),
+                   cv2.IMREAD_UNCHANGED))
+
+
+def test_manifest_names_the_bts_train_list_without_a_checksum(capsys):
+    item = load_manifest()['kitti_eigen_train']
+    assert item.url.endswith('/cleinc/bts/master/train_test_inputs/'
+                             'eigen_train_files_with_gt.txt')
+    assert item.sha256_prefix is None
+    assert item.checksum_note == 'no published checksum'
+    assert download.main(['--list']) == 0
+    listed = capsys.readouterr().out.split('kitti_eigen_train\n')[1]
+    assert listed.split('\n')[3] == '  checksum: no published checksum'
+
+
+def test_train_split_on_eigen_test_drives_is_refused(kitti_root, tmp_path):
+    """The Eigen split separates training and test by drive."""
+    entries = read_split_file(kitti_root['split_file'])
+    assert drives_shared_with(entries, shipped_split('eigen_test')) == {
+        '2011_09_26_drive_0002_sync': [1, 2],
+        '2011_09_30_drive_0016_sync': [3]
+    }
+    out = tmp_path / 'out'
+    args = [kitti_root['raw_root'], str(out), '--depth-root',
+            kitti_root['depth_root'], '--split', 'train', '--split-file',
+            kitti_root['split_file']]
+    with pytest.raises(AssertionError) as refused:
+        run_tool('dataset_converters/kitti.py', args)
+    assert 'exited 1' in str(refused.value)
+    assert ('split.txt: 2 drive(s) of ' + shipped_split('eigen_test') +
+            ', whose scenes a training list must not hold: '
+            '2011_09_26_drive_0002_sync (line 1, 2 in all); '
+            '2011_09_30_drive_0016_sync (line 3, 1 in all)'
+            ) in str(refused.value)
+    assert not out.exists()
+    writer = kitti_tool.convert(
+        kitti_tool.build_parser().parse_args(args + ['--allow-test-drives']))
+    assert writer.samples['train'] == 2
+
+
+def test_split_file_missing_binary_or_bad_focal_is_named(tmp_path):
+    args = kitti_tool.build_parser().parse_args(
+        ['raw', str(tmp_path / 'out'), '--depth-root', 'depth', '--split',
+         'train'])
+    with pytest.raises(ValueError, match='tools/download.py --list'):
+        kitti_tool.convert(args)
+    missing = str(tmp_path / 'eigen_train_files_with_gt.txt')
+    with pytest.raises(FileNotFoundError,
+                       match=f'{missing}: no such KITTI split file'):
+        read_split_file(missing)
+    binary = tmp_path / 'split.zip'
+    binary.write_bytes(b'PK\x03\x04\xff\xfe\x00')
+    with pytest.raises(ValueError, match=r'split\.zip: not a text split'):
+        read_split_file(str(binary))
+    bad = tmp_path / 'split.txt'
+    bad.write_text('2011_09_26_drive_0057_sync/image_03/data/0000000116.png '
+                   'None 721.5\n2011_09_26_drive_0057_sync/image_02/data/'
+                   '0000000117.png None focal\n')
+    with pytest.raises(ValueError, match=r'split\.txt:2: expected'):
+        read_split_file(str(bad))
 
 
 def test_check_dataset_needs_any_names_for_kitti(kitti_root, capsys):

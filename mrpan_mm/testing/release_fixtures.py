@@ -9,7 +9,8 @@ import numpy as np
 
 from ..datasets.converters.kitti import KITTI_DEPTH_SCALE
 
-#: (line prefix, drive, frame, has depth, annotated-depth sub-folder)
+#: (line prefix, drive, frame, has depth, annotated-depth sub-folder[,
+#: camera folder, image_02 if absent])
 KITTI_FRAMES = (
     ('2011_09_26/', '2011_09_26_drive_0002_sync', 69, True, 'train'),
     ('', '2011_09_26_drive_0002_sync', 75, False, 'train'),
@@ -45,17 +46,18 @@ def make_kitti_release(root: str,
     rng = np.random.default_rng(seed)
     raw_root, depth_root = osp.join(root, 'raw'), osp.join(root, 'depth')
     lines = []
-    for prefix, drive, frame, has_depth, subset in frames:
+    for prefix, drive, frame, has_depth, subset, *camera in frames:
+        camera = camera[0] if camera else 'image_02'
         name = f'{frame:010d}.png'
         image = rng.integers(0, 255, size + (3, ), dtype=np.uint8)
         _write_png(
-            osp.join(raw_root, drive[:10], drive, 'image_02', 'data', name),
+            osp.join(raw_root, drive[:10], drive, camera, 'data', name),
             image)
-        depth_rel = f'{drive}/proj_depth/groundtruth/image_02/{name}'
+        depth_rel = f'{drive}/proj_depth/groundtruth/{camera}/{name}'
         if has_depth:
             _write_png(osp.join(depth_root, subset, depth_rel),
                        sparse_lidar_depth(rng, size))
-        lines.append(f'{prefix}{drive}/image_02/data/{name} '
+        lines.append(f'{prefix}{drive}/{camera}/data/{name} '
                      f'{depth_rel if has_depth else "None"} 721.5377')
     split_file = osp.join(root, 'split.txt')
     with open(split_file, 'w') as handle:
