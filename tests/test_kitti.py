@@ -1,5 +1,6 @@
 """KITTI Eigen split: the shipped list, the converter on a generated
-release, KBCrop and the configs' pipelines, check_dataset, and (slow)
+release (test list, and a user's training list installed by download.py),
+KBCrop and the configs' pipelines, check_dataset, and (slow)
 tools/test.py --save-pred + eval_predictions.py at a tiny size."""
 import os
 import os.path as osp

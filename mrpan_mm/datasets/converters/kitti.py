@@ -60,8 +60,8 @@ class KITTIEntry(NamedTuple):
     frame: str  # e.g. 0000000069
     depth: Optional[str]  # the depth path of the line, None if 'None'
     focal: float  # pixels
-    camera: str = LEFT_CAMERA  # image_02 (left) or image_03 (right)
-    line: int = 0  # line number in the split file, from 1
+    camera: str  # image_02 (left) or image_03 (right)
+    line: int  # line number in the split file, from 1
 
     @property
     def name(self) -> str:
