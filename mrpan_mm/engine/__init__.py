@@ -14,7 +14,8 @@ __all__ = [
     'AnyDeviceAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointMismatchError',
     'NonFiniteLossError', 'NonFiniteLossHook', 'SafeCheckpointLoadHook',
     'SaveDepthPredictionHook', 'add_common_args', 'checkpoint_mismatch',
-    'config_from_args', 'distributed_session', 'enable_amp', 'enable_save_pred', 'enable_test_amp',
+    'config_from_args', 'distributed_session', 'enable_amp',
+    'enable_save_pred', 'enable_test_amp',
     'enable_tensorboard', 'enable_tta', 'enable_visualization',
     'flip_tta_pipeline', 'load_config', 'setup_cpu_distributed'
 ]
