@@ -6,7 +6,7 @@
 norm_cfg = dict(type='BN', requires_grad=True)
 # SARPN's neck and decoder convolutions keep PyTorch's default initialisation
 # (kaiming_uniform_, a=sqrt(5)); without this, mmcv's ConvModule re-draws
-# them Kaiming-normal (fan_out), up to 28x wider (README, "Differences").
+# them Kaiming-normal (fan_out), up to 28x wider (docs/reproduction.md).
 sarpn_init = dict(type='TorchDefault', layer='Conv2d')
 data_preprocessor = dict(
     type='SegDataPreProcessor',
