@@ -26,6 +26,7 @@ from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS
 
 from mrpan_mm.apis import DepthInferencer
+from mrpan_mm.datasets.integrity import as_suffixes
 from mrpan_mm.engine import enable_tta
 from mrpan_mm.models.necks.maca_attention import SpatialAttentionModule
 from mrpan_mm.testing import make_nyu_fixture
@@ -44,7 +45,7 @@ def on_nyu_frames(cfg: Config) -> bool:
     dataset = cfg.test_dataloader.dataset
     return (cfg.model.type == 'DepthEstimator'
             and dataset.type == 'NYUDepthDataset'
-            and dataset.get('img_suffix', '.jpg') == '.jpg')
+            and '.jpg' in as_suffixes(dataset.get('img_suffix', '.jpg')))
 
 
 DEPTH_CONFIGS = [

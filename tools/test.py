@@ -14,7 +14,7 @@ merged by ``DepthTTAModel``.
 """
 import argparse
 
-import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mmengine.runner import Runner
 

@@ -11,7 +11,7 @@ imported first so its components are registered and configs need no
 """
 import argparse
 
-import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
