@@ -3,19 +3,11 @@
 # schedule.  Same model as mrpan_seg_nyu40.py.
 _base_ = [
     '_base_/models/mrpan_seg_senet154.py', 'mmseg::_base_/datasets/ade20k.py',
-    '_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_160k.py'
+    '_base_/seg_runtime.py', 'mmseg::_base_/schedules/schedule_160k.py'
 ]
 crop_size = (512, 512)
 data_preprocessor = dict(size=crop_size)
 model = dict(
     data_preprocessor=data_preprocessor,
     decode_head=dict(num_classes=150))
-log_processor = dict(by_epoch=False)
-visualizer = dict(type='SegLocalVisualizer')
-tta_model = dict(type='SegTTAModel')  # the runtime's is for depth
-# mmseg's schedule plus the reliability switches of our depth schedule
-# (docs/reliability.md).
-default_hooks = dict(
-    checkpoint=dict(backend_args=dict(backend='atomic_local')),
-    checkpoint_loading=dict(type='SafeCheckpointLoadHook', strict=True),
-    non_finite_loss=dict(type='NonFiniteLossHook'))
+default_hooks = _base_.reliability_hooks  # _base_/seg_runtime.py

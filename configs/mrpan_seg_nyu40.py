@@ -3,19 +3,11 @@
 # only: the schedule is mmseg's standard 40k-iteration SGD one.
 _base_ = [
     '_base_/models/mrpan_seg_senet154.py', '_base_/datasets/nyu40_seg.py',
-    '_base_/default_runtime.py', 'mmseg::_base_/schedules/schedule_40k.py'
+    '_base_/seg_runtime.py', 'mmseg::_base_/schedules/schedule_40k.py'
 ]
 crop_size = (480, 640)
 data_preprocessor = dict(size=crop_size)
 model = dict(
     data_preprocessor=data_preprocessor,
     decode_head=dict(num_classes=40))
-log_processor = dict(by_epoch=False)
-visualizer = dict(type='SegLocalVisualizer')
-tta_model = dict(type='SegTTAModel')  # the runtime's is for depth
-# mmseg's schedule plus the reliability switches of our depth schedule
-# (docs/reliability.md).
-default_hooks = dict(
-    checkpoint=dict(backend_args=dict(backend='atomic_local')),
-    checkpoint_loading=dict(type='SafeCheckpointLoadHook', strict=True),
-    non_finite_loss=dict(type='NonFiniteLossHook'))
+default_hooks = _base_.reliability_hooks  # _base_/seg_runtime.py

@@ -7,7 +7,7 @@ process and tool subprocess on one thread, so the CPUs are shared rather
 than oversubscribed."""
 import os
 
-import mrpan_mm  # noqa: F401
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 import pytest
 import torch

@@ -30,7 +30,7 @@ import traceback
 
 # the tools' own first import (tests/test_tools_runner.py checks it): a
 # forked child starts from the state a tool reaches after its first line
-import mrpan_mm  # noqa: F401
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 POLL_SECONDS = 0.05
 

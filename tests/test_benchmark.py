@@ -12,7 +12,7 @@ from mmseg.registry import MODELS
 from mrpan_mm.benchmark import NaiveSpatialAttention, parse_spec, sam_flops
 from mrpan_mm.benchmark.measure import Case, build_sam, count_flops
 from mrpan_mm.benchmark.runner import MODEL_COLUMNS, model_table
-from mrpan_mm.models.necks.attention import SpatialAttention
+from mrpan_mm.models.necks.maca_attention import SpatialAttentionModule
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_CONFIG = os.path.join(ROOT, 'configs', 'mrpan_demo_cpu.py')
@@ -30,7 +30,7 @@ def _load_tool():
                                             (4, (6, 5))])
 def test_naive_sam_matches_sdpa(kv_stride, size):
     torch.manual_seed(0)
-    efficient = SpatialAttention(16, kv_stride=kv_stride)
+    efficient = SpatialAttentionModule(16, kv_stride=kv_stride)
     with torch.no_grad():
         efficient.gamma.fill_(0.7)
     naive = NaiveSpatialAttention.from_efficient(efficient)

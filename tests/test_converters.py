@@ -10,6 +10,9 @@ import h5py
 import numpy as np
 import pytest
 import scipy.io
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import DATASETS
 
 from mrpan_mm.datasets.converters import (convert_hu_csv, convert_nyu_labeled,
                                           read_splits_mat)
@@ -211,7 +214,7 @@ def test_hu_csv_every_pixel(tmp_path):
     archive = str(tmp_path / 'archive')
     train, test = make_hu_archive(archive, np.random.default_rng(2))
     out = str(tmp_path / 'out')
-    writer = convert_hu_csv(archive, out, jpeg_quality=100)
+    writer = convert_hu_csv(archive, out)
     assert sorted(os.listdir(osp.join(out, 'images', 'train'))) == [
         'bathroom_0001_out_2.jpg', 'living_room_0038_out_37.jpg',
         'living_room_0038_out_41.jpg'
@@ -234,10 +237,33 @@ def test_hu_csv_every_pixel(tmp_path):
         np.testing.assert_array_equal(
             read(osp.join(out, 'annotations', 'test', stem + '.png')),
             read(osp.join(archive, depth)))
-        image = read(osp.join(out, 'images', 'test', stem + '.jpg'))
-        diff = np.abs(image.astype(int) - read(osp.join(archive, colour)))
-        assert diff.max() <= 6, diff.max()
-    assert writer.counts == {'copied images': 3, 'encoded images': 2}
+        # Hu's test PNGs stay lossless: copied, same pixels.
+        np.testing.assert_array_equal(
+            read(osp.join(out, 'images', 'test', stem + '.png')),
+            read(osp.join(archive, colour)))
+    assert writer.counts == {'copied images': 5}
+
+
+def test_hu_test_pngs_reach_the_network_lossless(tmp_path):
+    """Converter, then the NYU config's test dataset: the image the test
+    pipeline loads is Hu's test PNG, pixel for pixel."""
+    archive = str(tmp_path / 'archive')
+    _, test = make_hu_archive(archive, np.random.default_rng(5))
+    out = str(tmp_path / 'out')
+    convert_hu_csv(archive, out)
+    config = osp.join(osp.dirname(osp.dirname(TOOLS)), 'configs', '_base_',
+                      'datasets', 'nyu.py')
+    init_default_scope('mmseg')
+    dataset_cfg = Config.fromfile(config).test_dataloader.dataset
+    dataset_cfg.update(
+        data_root=out, pipeline=[dict(type='LoadCheckedImage')])
+    dataset = DATASETS.build(dataset_cfg)
+    assert len(dataset) == len(test)
+    for n, (colour, _) in enumerate(test):
+        sample = dataset[n]
+        assert sample['img_path'].endswith(f'nyu_{n:05d}.png')
+        np.testing.assert_array_equal(sample['img'],
+                                      read(osp.join(archive, colour)))
 
 
 def test_hu_csv_encoding_must_match_dtype(tmp_path):
@@ -268,7 +294,7 @@ def test_hu_csv_cli_and_missing_files(tmp_path, monkeypatch, capsys):
     runpy.run_path(osp.join(TOOLS, 'nyu_hu_csv.py'), run_name='__main__')
     summary = capsys.readouterr().out
     assert 'train:      3 samples' in summary
-    assert 'copied images: 3' in summary
+    assert 'copied images: 5' in summary
     os.remove(osp.join(archive, 'data', 'nyu2_test', '00001_depth.png'))
     with pytest.raises(FileNotFoundError,
                        match=r'nyu2_test.csv:2: .*00001_depth.png'):

@@ -18,6 +18,7 @@ from mrpan_mm.demo.raycast import (intersect_boxes, intersect_room,
                                    segments_blocked)
 from mrpan_mm.demo.render import cast_from_camera
 from mrpan_mm.demo.scene import CAMERA_RIGS
+from tools_runner import run_tool
 
 SIZE = (48, 64)
 SMALL = dict(num_train=6, num_test=3, size=SIZE, seed=3, rig='tripod')
@@ -259,3 +260,36 @@ def test_mean_depth_baseline_matches_numpy(demo_root):
     np.testing.assert_allclose(
         [baseline['mean_depth'], baseline['abs_rel'], baseline['d1']],
         [mean, np.mean(abs_rel), np.mean(d1)], rtol=1e-5)
+
+
+@pytest.mark.slow  # the tool in its own process
+def test_tool_rig_and_force_as_a_user_runs_them(tmp_path):
+    """``tools/make_demo_data.py --rig handheld`` then ``--force``.
+
+    Catches: ``--rig`` not reaching the renderer (the handheld views would
+    equal the tripod ones), ``--force`` not re-rendering a complete
+    dataset (its files keep their modification times), a plain second
+    call that re-renders (it must not touch them).
+    """
+    common = ['--num-train', '2', '--num-test', '1', '--height', '24',
+              '--width', '32', '--workers', '1']
+    roots = {rig: str(tmp_path / rig) for rig in ('tripod', 'handheld')}
+    for rig, root in roots.items():
+        run_tool('make_demo_data.py', ['--out', root, '--rig', rig, *common])
+    handheld = roots['handheld']
+    files = sample_files(handheld)
+    assert files == sample_files(roots['tripod'])
+    assert any(
+        not np.array_equal(cv2.imread(osp.join(handheld, f), -1),
+                           cv2.imread(osp.join(roots['tripod'], f), -1))
+        for f in files if f.endswith('.png')), '--rig changed nothing'
+
+    def mtimes():
+        return [os.stat(osp.join(handheld, f)).st_mtime_ns for f in files]
+
+    before = mtimes()
+    again = ['--out', handheld, '--rig', 'handheld', *common]
+    run_tool('make_demo_data.py', again)
+    assert mtimes() == before, 'a complete dataset was re-rendered'
+    run_tool('make_demo_data.py', again + ['--force'])
+    assert all(a != b for a, b in zip(mtimes(), before)), '--force'

@@ -26,7 +26,9 @@ from mmseg.apis import inference_model, init_model
 from mmseg.registry import DATASETS
 
 from mrpan_mm.apis import DepthInferencer
+from mrpan_mm.datasets.integrity import as_suffixes
 from mrpan_mm.engine import enable_tta
+from mrpan_mm.models.necks.maca_attention import SpatialAttentionModule
 from mrpan_mm.testing import make_nyu_fixture
 from mrpan_mm.utils.depth_io import depth_to_mm, read_depth_png
 from mrpan_mm.utils.point_cloud import PLY_VERTEX
@@ -43,7 +45,7 @@ def on_nyu_frames(cfg: Config) -> bool:
     dataset = cfg.test_dataloader.dataset
     return (cfg.model.type == 'DepthEstimator'
             and dataset.type == 'NYUDepthDataset'
-            and dataset.get('img_suffix', '.jpg') == '.jpg')
+            and '.jpg' in as_suffixes(dataset.get('img_suffix', '.jpg')))
 
 
 DEPTH_CONFIGS = [
@@ -54,6 +56,7 @@ SMALL_SCALE = (128, 96)  # (W, H), mmseg's Resize convention
 SMALL_SIDE = 96  # PillowResize: 640x480 -> 128x96
 SMALL_CROP = (72, 96)  # CenterCropDepth and the hu2019 window (H, W)
 RANDOM_MODEL_DEPTH = 3.0  # metres added to a random model's raw output
+SAM_GAMMA = 1.0  # every spatial attention's weight in the random models
 FRAME = (480, 640)  # NYU's frame (H, W)
 TABLE_I = ('abs_rel', 'rmse', 'log10', 'd1', 'd2', 'd3')
 
@@ -118,6 +121,11 @@ def case(request, checkpoints, tmp_path_factory):
     if key not in checkpoints:
         torch.manual_seed(0)
         model = init_model(cfg, None, 'cpu')
+        # SAM's gamma starts at 0 (attention off): switch MACA's spatial
+        # attention on, so that every path below runs it
+        for module in model.modules():
+            if isinstance(module, SpatialAttentionModule):
+                module.gamma.data.fill_(SAM_GAMMA)
         checkpoints[key] = str(
             tmp_path_factory.mktemp('ckpt') / 'random.pth')
         torch.save({'state_dict': model.state_dict(), 'meta': {}},
@@ -178,6 +186,15 @@ def test_tta_pipeline_flips_image_not_ground_truth(nyu640):
 
 @pytest.mark.slow
 def test_api_mmseg_apis_and_infer_tool_agree(case, frames, tmp_path):
+    """``DepthInferencer``, mmseg's ``inference_model`` and ``infer.py``
+    give the same depth from a checkpoint whose SAM ``gamma`` is 1.
+
+    Catches: a path that loses the attention's weight (``gamma`` back at
+    its initial 0, e.g. a key dropped on loading: the model check below and
+    the comparison with the other paths), an inferencer that predicts
+    differently from mmseg's API or the tool (wrong resize, un-flip or
+    depth scaling), a PNG/NPY/PLY writer that disagrees with the arrays.
+    """
     path, cfg, options, checkpoint = case
     images = sorted(glob.glob(osp.join(frames, '*.jpg')))
     inferencer = DepthInferencer(cfg, checkpoint, 'cpu', show_progress=False)
@@ -191,6 +208,9 @@ def test_api_mmseg_apis_and_infer_tool_agree(case, frames, tmp_path):
     np.testing.assert_allclose(from_array, depths[0], rtol=1e-5, atol=1e-5)
 
     model = init_model(cfg, checkpoint, 'cpu')
+    gammas = [float(module.gamma) for module in model.modules()
+              if isinstance(module, SpatialAttentionModule)]
+    assert all(gamma == SAM_GAMMA for gamma in gammas), gammas
     mmseg_depth = inference_model(model, images[0]).pred_depth_map.data[0]
     del model
     crops = [step['crop_size'] for step in cfg.test_pipeline

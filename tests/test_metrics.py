@@ -10,7 +10,9 @@ from mmseg.evaluation.metrics import DepthMetric
 from mmseg.registry import METRICS
 from scipy import ndimage
 
-from mrpan_mm.evaluation import (canny_depth_edges, depth_boundary_errors,
+from mrpan_mm.evaluation import (DEPTH_EVAL_PROTOCOLS, DepthEvalProtocol,
+                                 Hu2019Protocol, canny_depth_edges,
+                                 depth_boundary_errors,
                                  edge_precision_recall_f1)
 
 KEYS = ('d1', 'd2', 'd3', 'abs_rel', 'sq_rel', 'rmse', 'rmse_log', 'log10',
@@ -151,6 +153,27 @@ def test_empty_image_is_skipped_and_reported(tmp_path):
     assert float(rows[0]['abs_rel']) == pytest.approx(result['abs_rel'])
     records = json.loads((tmp_path / 'per_image_metrics.json').read_text())
     assert records[0]['rmse'] == pytest.approx(result['rmse'])
+
+
+def test_protocols_are_registered_classes():
+    """Configs name a protocol by its registered name; a class registered
+    by a user builds through NYUDepthMetric's config like ours."""
+    assert DEPTH_EVAL_PROTOCOLS.get('hu2019') is Hu2019Protocol
+
+    @DEPTH_EVAL_PROTOCOLS.register_module(name='test_whole_frame_5m')
+    class WholeFrame5m(DepthEvalProtocol):
+
+        def __init__(self):
+            super().__init__(max_depth=5.0)
+
+    try:
+        metric = METRICS.build(
+            dict(type='NYUDepthMetric',
+                 protocol=dict(type='test_whole_frame_5m')))
+        assert type(metric.protocol) is WholeFrame5m
+        assert metric.protocol.max_depth == 5.0
+    finally:
+        DEPTH_EVAL_PROTOCOLS.module_dict.pop('test_whole_frame_5m')
 
 
 def test_bad_config_and_input_raise():

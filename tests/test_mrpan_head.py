@@ -231,6 +231,28 @@ def test_loss_with_multi_scale_depth_loss_sums_the_five_scales():
     assert head.decoder.top_proj.conv.weight.grad.abs().sum() > 0
 
 
+def test_loss_decode_list_sums_every_loss_module():
+    """mmseg's convention: a list of loss configs, each module called on
+    the five depths, the outputs summed key by key."""
+    main = dict(type='MultiScaleDepthLoss')
+    aux = dict(type='MultiScaleDepthLoss', loss_name='loss_aux',
+               term_weights=dict(normal=0.))
+    head = build_head(loss_decode=[main, main, aux])
+    samples = make_samples(2, (66, 84), seed=2)
+    inputs = make_inputs(SIZES_ODD)
+    losses = head.loss(inputs, samples, train_cfg=None)
+    gt = torch.stack([s.gt_depth_map.data for s in samples])
+    with torch.no_grad():
+        depths = head(inputs)
+        alone = MODELS.build(main)(depths, gt)
+        alone_aux = MODELS.build(aux)(depths, gt)
+    for key, value in alone.items():
+        torch.testing.assert_close(losses[key].detach(), 2 * value)
+    for key, value in alone_aux.items():
+        torch.testing.assert_close(losses[key].detach(), value)
+    assert set(losses) == set(alone) | set(alone_aux)
+
+
 def test_predict_resizes_to_padded_input_and_clamps():
     head = build_head(min_depth=0.5, max_depth=2.0).eval()
     metas = [dict(img_shape=(60, 80), pad_shape=(64, 84))] * 2

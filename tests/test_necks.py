@@ -8,8 +8,8 @@ import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch.nn.attention import SDPBackend, sdpa_kernel
 
-from mrpan_mm.models.necks import (MACANeck, ScaleAttention, SpatialAttention,
-                                   UpProjection)
+from mrpan_mm.models.necks import (GlobalAttentionModule, MACANeck,
+                                   SpatialAttentionModule, UpProjection)
 
 IN_CHANNELS = (16, 32, 64, 128, 256)
 FUSE_CHANNELS = (10, 20, 40, 80, 160)
@@ -94,10 +94,10 @@ def test_neck_switches_build_the_ablation_modules():
     baseline = build_neck(use_gam=False, use_sam=False)
     maca = build_neck(sam_levels=(0, 3), sam_kv_stride=(4, 1))
     assert not any(
-        isinstance(m, (ScaleAttention, SpatialAttention))
+        isinstance(m, (GlobalAttentionModule, SpatialAttentionModule))
         for m in baseline.modules())
     assert all(
-        isinstance(level.scale_attention, ScaleAttention)
+        isinstance(level.scale_attention, GlobalAttentionModule)
         for level in maca.levels)
     # each GAM works on the level's per-scale branch width fuse // 5
     assert [lvl.scale_attention.mlp[0].in_features
@@ -181,7 +181,7 @@ def test_up_projection_matches_functional_reference():
 
 
 def test_scale_attention_weights_sum_to_one_and_match_numpy():
-    gam = ScaleAttention(channels=32, reduction=16)
+    gam = GlobalAttentionModule(channels=32, reduction=16)
     x = torch.randn(3, 5, 32, 6, 7)
     with torch.no_grad():
         weights = gam.scale_weights(x)
@@ -205,11 +205,11 @@ def test_scale_attention_weights_sum_to_one_and_match_numpy():
 
 def test_scale_attention_rejects_unstacked_input():
     with pytest.raises(ValueError, match=r'\(N, S, C, H, W\)'):
-        ScaleAttention(8)(torch.randn(2, 8, 4, 4))
+        GlobalAttentionModule(8)(torch.randn(2, 8, 4, 4))
 
 
 def test_spatial_attention_starts_as_identity():
-    sam = SpatialAttention(16)
+    sam = SpatialAttentionModule(16)
     assert sam.gamma.item() == 0
     assert sam.qk_channels == 2
     x = torch.randn(2, 16, 9, 11)
@@ -220,7 +220,7 @@ def test_spatial_attention_starts_as_identity():
                                          (2, (9, 11)), (4, (7, 13))])
 def test_spatial_attention_matches_naive_reference(stride, size):
     torch.manual_seed(stride)
-    sam = SpatialAttention(16, qk_ratio=8, kv_stride=stride)
+    sam = SpatialAttentionModule(16, qk_ratio=8, kv_stride=stride)
     with torch.no_grad():
         sam.gamma.fill_(0.7)
     x = torch.randn(2, 16, *size)
@@ -235,7 +235,7 @@ def test_spatial_attention_matches_naive_reference(stride, size):
 
 def test_spatial_attention_runs_on_the_flash_kernel():
     """The fused kernel accepts our q/k/v layout, so no HW x HW matrix."""
-    sam = SpatialAttention(16, kv_stride=2)
+    sam = SpatialAttentionModule(16, kv_stride=2)
     x = torch.randn(2, 16, 9, 11, requires_grad=True)
     with sdpa_kernel([SDPBackend.FLASH_ATTENTION]):
         out = sam(x)
@@ -245,14 +245,14 @@ def test_spatial_attention_runs_on_the_flash_kernel():
 
 def test_spatial_attention_rejects_wrong_channels():
     with pytest.raises(ValueError, match='16 channels'):
-        SpatialAttention(16)(torch.randn(1, 8, 4, 4))
+        SpatialAttentionModule(16)(torch.randn(1, 8, 4, 4))
 
 
 def test_neck_gradient_reaches_every_parameter():
     torch.manual_seed(0)
     neck = build_neck(sam_kv_stride=2)
     for module in neck.modules():
-        if isinstance(module, SpatialAttention):
+        if isinstance(module, SpatialAttentionModule):
             module.gamma.data.fill_(0.5)
     outs = neck(make_feats(SIZES_ODD))
     sum(out.square().mean() for out in outs[:5]).backward()
@@ -435,7 +435,7 @@ def test_factored_neck_equals_literal_order(sizes, dtype, align_corners):
     literal = build_neck(sam_kv_stride=1, align_corners=align_corners,
                          projection_order='resize_first')
     for module in literal.modules():
-        if isinstance(module, SpatialAttention):
+        if isinstance(module, SpatialAttentionModule):
             module.gamma.data.fill_(0.5)
     factored = build_neck(sam_kv_stride=1, align_corners=align_corners)
     assert factored.levels[0].projection_order == 'resize_first_factored'

@@ -10,8 +10,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from mrpan_mm.models.decode_heads.refine import (BasicRefine,
-                                                 ResidualRefinementModule)
+from mrpan_mm.models.decode_heads.refine_modules import (
+    BasicRefine, ResidualRefinementModule)
 
 NUM_CLASSES = 5
 IGNORE = 255

@@ -11,8 +11,7 @@ from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS, TRANSFORMS
 
 from mrpan_mm.datasets import NYUDepthDataset
-from mrpan_mm.datasets.transforms import (LoadCheckedDepth, LoadCheckedImage,
-                                          RandomChannelSwap)
+from mrpan_mm.datasets.transforms import LoadCheckedDepth, LoadCheckedImage
 from mrpan_mm.testing import make_nyu_fixture
 
 CONFIG = osp.join(
@@ -25,34 +24,6 @@ GEOMETRIC = ('PillowResize', 'RandomFlip', 'RandomRotate', 'CenterCropDepth')
 def cfg():
     init_default_scope('mmseg')
     return Config.fromfile(CONFIG)
-
-
-def channel_image(value_per_channel=(10, 20, 30), size=(2, 3)):
-    return np.broadcast_to(
-        np.array(value_per_channel, np.uint8), size + (3, )).copy()
-
-
-def test_channel_swap_probability_and_orders():
-    np.random.seed(0)
-    image = channel_image()
-    never = RandomChannelSwap(prob=0.0)
-    always = RandomChannelSwap(prob=1.0)
-    for _ in range(20):
-        np.testing.assert_array_equal(never(dict(img=image))['img'], image)
-    orders = [tuple(always(dict(img=image))['img'][0, 0]) for _ in range(600)]
-    # All 3! orders, drawn uniformly, the identity among them.
-    assert set(orders) == {(10, 20, 30), (10, 30, 20), (20, 10, 30),
-                           (20, 30, 10), (30, 10, 20), (30, 20, 10)}
-    counts = np.unique(orders, axis=0, return_counts=True)[1]
-    assert counts.min() > 70 and counts.max() < 130  # 100 expected each
-    quarter = RandomChannelSwap(prob=0.25)
-    changed = np.mean([
-        not np.array_equal(quarter(dict(img=image))['img'], image)
-        for _ in range(3000)
-    ])
-    assert abs(changed - 0.25 * 5 / 6) < 0.03
-    with pytest.raises(ValueError, match=r'prob must be in \[0, 1\]'):
-        RandomChannelSwap(prob=1.5)
 
 
 def block_frame(rng):

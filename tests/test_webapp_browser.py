@@ -31,7 +31,16 @@ PREDICT_TIMEOUT = 180
 
 
 @pytest.fixture(scope='module')
-def page_url(tmp_path_factory):
+def chromium_installed():
+    """Skips (with the reason) where Chromium is missing, before the web
+    tool is started for nothing."""
+    if not (osp.isfile(CHROMIUM) and osp.isfile(CHROMEDRIVER)):
+        pytest.skip('Chromium is not installed (Debian: apt-get install '
+                    'chromium chromium-driver; `make test` does it as root)')
+
+
+@pytest.fixture(scope='module')
+def page_url(chromium_installed, tmp_path_factory):
     """Start tools/webapp.py (demo config, random weights); its URL."""
     folder = tmp_path_factory.mktemp('webapp')
     checkpoint = str(folder / 'random.pth')
@@ -62,11 +71,8 @@ def page_url(tmp_path_factory):
 
 
 @pytest.fixture
-def browser(tmp_path):
+def browser(chromium_installed, tmp_path):
     """Headless Chromium with a fresh profile; skipped if not installed."""
-    if not (osp.isfile(CHROMIUM) and osp.isfile(CHROMEDRIVER)):
-        pytest.skip('Chromium is not installed (Debian: apt-get install '
-                    'chromium chromium-driver; `make test` does it as root)')
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
     options = webdriver.ChromeOptions()

@@ -8,7 +8,7 @@ import importlib.metadata
 import os.path as osp
 import sys
 
-import mrpan_mm  # first: the mmcv-lite stand-in precedes mmseg
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 import cv2
 import numpy as np

@@ -30,7 +30,7 @@ RSS over the RSS after building the model and batch; CUDA:
 import argparse
 import sys
 
-import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mmengine.config import DictAction
 

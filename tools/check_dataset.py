@@ -41,7 +41,10 @@ def parse_args(argv=None):
         default='uint16',
         help='dtype the depth PNGs must be stored with')
     parser.add_argument(
-        '--img-suffix', default='.jpg', help='suffix of the image files')
+        '--img-suffix',
+        nargs='+',
+        default=['.jpg', '.png'],
+        help='suffix(es) of the image files (default: .jpg and .png)')
     parser.add_argument(
         '--any-names',
         action='store_true',

@@ -20,7 +20,7 @@ import os.path as osp
 import sys
 from typing import Dict, List
 
-import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope

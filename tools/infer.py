@@ -34,7 +34,7 @@ import sys
 import warnings
 from typing import Iterator, List, Optional, Tuple
 
-import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 import cv2
 import numpy as np
 from mmengine.config import Config, DictAction

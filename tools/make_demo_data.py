@@ -9,7 +9,7 @@ import argparse
 import os
 import time
 
-import mrpan_mm  # noqa: F401  (installs the mmcv shim before mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 from mmengine.config import Config
 
 from mrpan_mm.demo import make_demo_dataset

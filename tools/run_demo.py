@@ -15,7 +15,7 @@ import os
 import os.path as osp
 import time
 
-import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mmengine.config import DictAction
 from mmengine.runner import Runner

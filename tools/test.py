@@ -14,13 +14,14 @@ merged by ``DepthTTAModel``.
 """
 import argparse
 
-import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mmengine.runner import Runner
 
 from mrpan_mm.engine import (add_common_args, config_from_args,
-                             enable_save_pred, enable_test_amp, enable_tta,
-                             enable_visualization, setup_cpu_distributed)
+                             distributed_session, enable_save_pred,
+                             enable_test_amp, enable_tta,
+                             enable_visualization)
 
 
 def parse_args():
@@ -63,8 +64,8 @@ def main():
     enable_save_pred(cfg, args.save_pred, args.format_only)
     if args.out is not None:
         cfg.test_evaluator['output_dir'] = args.out
-    setup_cpu_distributed(cfg)
-    Runner.from_cfg(cfg).test()
+    with distributed_session(cfg):
+        Runner.from_cfg(cfg).test()
 
 
 if __name__ == '__main__':

@@ -11,13 +11,14 @@ imported first so its components are registered and configs need no
 """
 import argparse
 
-import mrpan_mm  # noqa: F401  (registers components; must precede mmseg)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mmengine.runner import Runner
 from mmseg.registry import RUNNERS
 
-from mrpan_mm.engine import (add_common_args, config_from_args, enable_amp,
-                             enable_tensorboard, setup_cpu_distributed)
+from mrpan_mm.engine import (add_common_args, config_from_args,
+                             distributed_session, enable_amp,
+                             enable_tensorboard)
 
 
 def parse_args():
@@ -48,10 +49,10 @@ def main():
     if args.tensorboard:
         enable_tensorboard(cfg)
     cfg.resume = args.resume
-    setup_cpu_distributed(cfg)
-    runner = (Runner.from_cfg(cfg)
-              if 'runner_type' not in cfg else RUNNERS.build(cfg))
-    runner.train()
+    with distributed_session(cfg):
+        runner = (Runner.from_cfg(cfg)
+                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -11,9 +11,10 @@ depth PNG (millimetres) and a ``.ply`` point cloud.  The server binds to
 takes any free port.  Images whose longer side exceeds ``--max-side`` are
 shrunk first.  Stop it with Ctrl+C.
 """
-import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
 import argparse
 import logging
+
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 from mrpan_mm.apis import DepthInferencer
 from mrpan_mm.deploy.webapp import MB, DepthPage, PageLimits, make_server

@@ -264,11 +264,11 @@ def run_worker(task: Dict[str, Any], timeout: float = 600) -> Dict[str, Any]:
 def build_sam(channels: int, kv_stride: int, naive: bool, qk_ratio: int = 8,
               seed: int = 0) -> torch.nn.Module:
     """A SAM with gamma = 1 (so gradients reach every parameter)."""
-    from mrpan_mm.models.necks.attention import SpatialAttention
+    from mrpan_mm.models.necks.maca_attention import SpatialAttentionModule
 
     from .naive_sam import NaiveSpatialAttention
     torch.manual_seed(seed)
-    cls = NaiveSpatialAttention if naive else SpatialAttention
+    cls = NaiveSpatialAttention if naive else SpatialAttentionModule
     module = cls(channels, qk_ratio=qk_ratio, kv_stride=kv_stride)
     with torch.no_grad():
         module.gamma.fill_(1.0)

@@ -1,9 +1,10 @@
 """Naive reference of MRPAN's spatial attention (SAM), for benchmarks only.
 
 :class:`NaiveSpatialAttention` computes exactly what
-:class:`~mrpan_mm.models.necks.attention.SpatialAttention` computes, but
-materialises the (HW x HW') affinity ``softmax(Q^T K / sqrt(C_qk))`` as a
-tensor, as DANet's position attention does.  Its memory grows with the
+:class:`~mrpan_mm.models.necks.maca_attention.SpatialAttentionModule`
+computes, but materialises the (HW x HW') affinity
+``softmax(Q^T K / sqrt(C_qk))`` as a tensor, as DANet's position attention
+does.  Its memory grows with the
 *square* of the number of pixels; the efficient module (SDPA, fused kernel)
 grows linearly.  It lives in the benchmark package only: the model code never
 uses it.
@@ -12,13 +13,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from mrpan_mm.models.necks.attention import SpatialAttention
+from mrpan_mm.models.necks.maca_attention import SpatialAttentionModule
 
 
-class NaiveSpatialAttention(SpatialAttention):
+class NaiveSpatialAttention(SpatialAttentionModule):
     """SAM with an explicit affinity matrix (same parameters, same output).
 
-    Args: as :class:`SpatialAttention`.
+    Args: as :class:`SpatialAttentionModule`.
     """
 
     def attention(self, x: Tensor) -> Tensor:
@@ -36,7 +37,8 @@ class NaiveSpatialAttention(SpatialAttention):
         return out.reshape(n, c, h, w)
 
     @classmethod
-    def from_efficient(cls, module: SpatialAttention) -> 'NaiveSpatialAttention':
+    def from_efficient(
+            cls, module: SpatialAttentionModule) -> 'NaiveSpatialAttention':
         """A naive copy of ``module`` sharing no storage, same weights."""
         naive = cls(module.channels, kv_stride=module.kv_stride)
         # qk_ratio only matters through qk_channels: rebuild the projections

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 import torch
 

@@ -6,7 +6,7 @@ problem (one of :data:`PROBLEM_KINDS`) and whose message names the file.
 """
 import os.path as osp
 import re
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -172,10 +172,18 @@ def scene_of_file_name(path: str) -> str:
     return match.group('scene')
 
 
-def empty_split_error(img_dir: str, img_suffix: str) -> NYUDataError:
+def as_suffixes(suffix: Union[str, Sequence[str]]) -> Tuple[str, ...]:
+    """A file suffix option (``'.jpg'`` or ``('.jpg', '.png')``) as a
+    tuple."""
+    return (suffix, ) if isinstance(suffix, str) else tuple(suffix)
+
+
+def empty_split_error(img_dir: str,
+                      img_suffix: Union[str, Sequence[str]]) -> NYUDataError:
     """The ``empty split`` error of an image folder without images."""
+    suffixes = ' or '.join(f"'{s}'" for s in as_suffixes(img_suffix))
     reason = ('this folder does not exist' if not osp.isdir(img_dir) else
-              f"this folder has no '{img_suffix}' images")
+              f'this folder has no {suffixes} images')
     return NYUDataError(
         img_dir, EMPTY_SPLIT,
         f'{reason}; check data_root, data_prefix and img_suffix (NYU '

@@ -5,7 +5,8 @@ from typing import List
 from mmseg.datasets import NYUDataset
 from mmseg.registry import DATASETS
 
-from .integrity import (MISSING_FILE, NYUDataError, empty_split_error,
+from .integrity import (MISSING_FILE, NYUDataError, as_suffixes,
+                        empty_split_error,
                         scene_of_file_name)
 
 
@@ -24,6 +25,10 @@ class NYUDepthDataset(NYUDataset):
     name without the ``<scene>_<index>`` pattern raises ``bad file name``
     instead of ``StopIteration``.  Pixels are checked when loaded, by
     ``LoadCheckedImage`` / ``LoadCheckedDepth``.
+
+    ``img_suffix`` may be a tuple, e.g. ``('.jpg', '.png')``: images of
+    every listed suffix are taken (Hu et al.'s training JPEGs and their
+    lossless test PNGs, as the converter copies them).
 
     Boundary maps (e.g. iBims-1's depth edges): with
     ``data_prefix=dict(..., boundary_map_path='edges/test')`` every sample
@@ -44,21 +49,27 @@ class NYUDepthDataset(NYUDataset):
         img_dir = self.data_prefix['img_path']
         if not osp.isdir(img_dir):
             raise empty_split_error(img_dir, self.img_suffix)
-        data_list = super().load_data_list()
+        # mmseg's NYUDataset lists one suffix: list each in turn.
+        suffixes, data_list = self.img_suffix, []
+        try:
+            for self.img_suffix in as_suffixes(suffixes):
+                data_list += super().load_data_list()
+        finally:
+            self.img_suffix = suffixes
         if not data_list:
             raise empty_split_error(img_dir, self.img_suffix)
+        data_list.sort(key=lambda info: info['img_path'])
         boundary_dir = self.data_prefix.get('boundary_map_path')
         if boundary_dir:
             for info in data_list:
                 info['boundary_map_path'] = boundary_map_file(
-                    boundary_dir, info['img_path'], self.img_suffix)
+                    boundary_dir, info['img_path'])
         return data_list
 
 
-def boundary_map_file(boundary_dir: str, img_path: str,
-                      img_suffix: str) -> str:
+def boundary_map_file(boundary_dir: str, img_path: str) -> str:
     """``boundary_dir/<image name>.png``; raises if the file is absent."""
-    name = osp.basename(img_path)[:-len(img_suffix)] + '.png'
+    name = osp.splitext(osp.basename(img_path))[0] + '.png'
     path = osp.join(boundary_dir, name)
     if not osp.isfile(path):
         raise NYUDataError(path, MISSING_FILE,

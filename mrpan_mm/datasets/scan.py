@@ -1,17 +1,18 @@
 """Whole-dataset scan of an NYU layout, used by ``tools/check_dataset.py``."""
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, Iterable, List
+from typing import Dict, Iterable, List, Sequence, Union
 
 from mmengine import fileio
 
-from .integrity import (PROBLEM_KINDS, NYUDataError, check_pair,
-                        empty_split_error)
+from .integrity import (PROBLEM_KINDS, NYUDataError, as_suffixes,
+                        check_pair, empty_split_error)
 
 
 def scan_nyu_split(data_root: str,
                    split: str,
-                   img_suffix: str = '.jpg',
+                   img_suffix: Union[str, Sequence[str]] = ('.jpg',
+                                                            '.png'),
                    depth_suffix: str = '.png',
                    expected_depth_dtype: str = 'uint16',
                    nyu_names: bool = True) -> List[NYUDataError]:
@@ -29,13 +30,13 @@ def scan_nyu_split(data_root: str,
     depth_dir = osp.join(data_root, 'annotations', split)
     names = sorted(
         fileio.list_dir_or_file(
-            img_dir, list_dir=False, suffix=img_suffix, recursive=True)
-    ) if osp.isdir(img_dir) else []
+            img_dir, list_dir=False, suffix=as_suffixes(img_suffix),
+            recursive=True)) if osp.isdir(img_dir) else []
     if not names:
         return [empty_split_error(img_dir, img_suffix)]
     problems = []
     for name in names:
-        depth_name = name[:-len(img_suffix)] + depth_suffix
+        depth_name = osp.splitext(name)[0] + depth_suffix
         problems += check_pair(
             osp.join(img_dir, name), osp.join(depth_dir, depth_name),
             expected_depth_dtype, nyu_names=nyu_names)

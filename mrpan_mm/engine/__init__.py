@@ -1,8 +1,9 @@
 from .hooks import (ChannelsLastHook, CheckpointMismatchError,
                     NonFiniteLossError, NonFiniteLossHook,
                     SafeCheckpointLoadHook, checkpoint_mismatch)
-from .launch import (add_common_args, config_from_args, enable_amp,
-                     enable_tensorboard, enable_visualization, load_config,
+from .launch import (add_common_args, config_from_args,
+                     distributed_session, enable_amp, enable_tensorboard,
+                     enable_visualization, load_config,
                      setup_cpu_distributed)
 from .optim_wrapper import AnyDeviceAmpOptimWrapper
 from .prediction_writer import SaveDepthPredictionHook
@@ -13,7 +14,8 @@ __all__ = [
     'AnyDeviceAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointMismatchError',
     'NonFiniteLossError', 'NonFiniteLossHook', 'SafeCheckpointLoadHook',
     'SaveDepthPredictionHook', 'add_common_args', 'checkpoint_mismatch',
-    'config_from_args', 'enable_amp', 'enable_save_pred', 'enable_test_amp',
+    'config_from_args', 'distributed_session', 'enable_amp',
+    'enable_save_pred', 'enable_test_amp',
     'enable_tensorboard', 'enable_tta', 'enable_visualization',
     'flip_tta_pipeline', 'load_config', 'setup_cpu_distributed'
 ]

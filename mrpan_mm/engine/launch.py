@@ -8,7 +8,8 @@ import argparse
 import logging
 import os
 import os.path as osp
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 import torch
 import torch.distributed as dist
@@ -121,6 +122,28 @@ def setup_cpu_distributed(cfg: Config) -> None:
     wrapper.setdefault('find_unused_parameters',
                        cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = wrapper
+
+
+@contextmanager
+def distributed_session(cfg: Config) -> Iterator[None]:
+    """Run a tool's work inside the process group of its launch.
+
+    Entering calls :func:`setup_cpu_distributed`.  Leaving, normally or by
+    an exception, destroys the default process group if one exists (the
+    gloo group created here, or the one MMEngine's runner created on
+    CUDA), while the interpreter is still whole.  Without this the group
+    outlives ``main()``: gloo's worker threads can still hold finished
+    work items, whose tensors are then freed during interpreter
+    finalization, and the C++ runtime aborts the process (``terminate
+    called without an active exception``, SIGABRT), so that torchrun
+    reports a completed run as failed.
+    """
+    setup_cpu_distributed(cfg)
+    try:
+        yield
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
 
 
 def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],

@@ -9,10 +9,10 @@ A protocol owns three decisions that differ between papers reporting on the
   outside it is ignored and predictions are clamped into it;
 * how per-image metrics become dataset metrics.
 
-:func:`build_protocol` makes one from config, e.g.
+Each protocol is a class registered in :data:`DEPTH_EVAL_PROTOCOLS` under
+its config name; :func:`build_protocol` makes one from config, e.g.
 ``dict(type='hu2019', crop_size=(228, 304))``, ``dict(type='eigen',
-crop=None)``, ``dict(type='kitti', crop='garg')`` or the name alone;
-:data:`DEPTH_EVAL_PROTOCOLS` maps the names to their classes.
+crop=None)``, ``dict(type='kitti', crop='garg')`` or the name alone.
 
 The region methods take an optional ``meta`` dict, the data sample's
 metainfo: a protocol whose region depends on where the evaluated map lies
@@ -21,7 +21,11 @@ in the original frame (``kitti`` after ``KBCrop``) reads it there.
 import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
+from mmengine.registry import Registry
 from torch import Tensor
+
+#: Registry of the evaluation protocols, by config name (``'hu2019'``).
+DEPTH_EVAL_PROTOCOLS = Registry('depth evaluation protocol')
 
 
 class DepthEvalProtocol:
@@ -42,9 +46,6 @@ class DepthEvalProtocol:
                              f'max_depth, got ({min_depth}, {max_depth})')
         self.min_depth = min_depth
         self.max_depth = max_depth
-
-    #: Name of the protocol in configs and error messages.
-    name = ''
 
     def gt_region(self, gt: Tensor, meta: Optional[dict] = None) -> Tensor:
         """Ground-truth-like map (H, W) -> evaluation region (h, w).
@@ -71,7 +72,7 @@ class DepthEvalProtocol:
         if tuple(pred.shape) != tuple(gt_shape):
             raise ValueError(
                 f'prediction {tuple(pred.shape)} and ground truth '
-                f'{tuple(gt_shape)} differ in size; the {self.name} protocol '
+                f'{tuple(gt_shape)} differ in size; {type(self).__name__} '
                 'compares them pixel for pixel')
         return self._window(pred, meta)
 
@@ -121,6 +122,7 @@ def _check_frame(shape: Tuple[int, int], frame: Tuple[int, int],
             'or set crop=None')
 
 
+@DEPTH_EVAL_PROTOCOLS.register_module(name='eigen')
 class EigenProtocol(DepthEvalProtocol):
     """Eigen et al.'s NYU protocol, as mmseg's ``DepthMetric`` implements it.
 
@@ -136,8 +138,6 @@ class EigenProtocol(DepthEvalProtocol):
         frame: Ground-truth size (H, W) that ``crop`` refers to.
         min_depth, max_depth: See :class:`DepthEvalProtocol`.
     """
-
-    name = 'eigen'
 
     def __init__(self,
                  crop: Optional[Sequence[int]] = (45, 471, 41, 601),
@@ -156,6 +156,7 @@ class EigenProtocol(DepthEvalProtocol):
         return x[top:bottom, left:right]
 
 
+@DEPTH_EVAL_PROTOCOLS.register_module(name='hu2019')
 class Hu2019Protocol(DepthEvalProtocol):
     """Hu et al. (WACV 2019) / SARPN protocol, used for MRPAN's Table I.
 
@@ -171,8 +172,9 @@ class Hu2019Protocol(DepthEvalProtocol):
        [304, 228])``); the depth crop is the ground truth, 228x304.
     3. The network sees the 228x304 crop; its finest output, 114x152, is
        upsampled once, bilinearly, to 228x304 by ``MRPANHead.predict``
-       (``align_corners=True`` as SARPN's ``evaluate.py``; Hu's ``test.py``
-       used the ``upsample`` default, False). ``DepthEstimator``'s
+       (``align_corners=True``, as SARPN's ``evaluate.py`` and as Hu's
+       ``test.py`` under the PyTorch 0.3.1 it declares, whose bilinear
+       ``upsample`` aligned corners). ``DepthEstimator``'s
        post-processing "resizes" it to ``ori_shape``, which step 2 set to
        the crop's size: no further resampling.
     4. This protocol compares the two 228x304 maps pixel for pixel.
@@ -192,8 +194,6 @@ class Hu2019Protocol(DepthEvalProtocol):
         crop_size: Size (h, w) of the evaluation window the pipeline crops.
         min_depth, max_depth: See :class:`DepthEvalProtocol`.
     """
-
-    name = 'hu2019'
 
     def __init__(self,
                  crop_size: Sequence[int] = (228, 304),
@@ -232,6 +232,7 @@ KITTI_CROPS = {
 }
 
 
+@DEPTH_EVAL_PROTOCOLS.register_module(name='kitti')
 class KITTIProtocol(DepthEvalProtocol):
     """KITTI's Eigen-split protocol: Garg's or Eigen's crop, (1e-3, 80] m.
 
@@ -255,8 +256,6 @@ class KITTIProtocol(DepthEvalProtocol):
             or None for the whole frame.
         min_depth, max_depth: See :class:`DepthEvalProtocol`.
     """
-
-    name = 'kitti'
 
     def __init__(self,
                  crop: Union[str, Sequence[float], None] = 'garg',
@@ -301,13 +300,6 @@ class KITTIProtocol(DepthEvalProtocol):
         return (gt > self.min_depth) & (gt <= self.max_depth)
 
 
-#: The protocols :func:`build_protocol` knows, by name.
-DEPTH_EVAL_PROTOCOLS = {
-    cls.name: cls
-    for cls in (EigenProtocol, Hu2019Protocol, KITTIProtocol)
-}
-
-
 def build_protocol(cfg) -> DepthEvalProtocol:
     """Build a protocol from a name (``'eigen'``), a dict
     (``dict(type='eigen', crop=None)``) or an instance (returned as is)."""
@@ -315,11 +307,13 @@ def build_protocol(cfg) -> DepthEvalProtocol:
         return cfg
     args = dict(type=cfg) if isinstance(cfg, str) else dict(cfg)
     name = args.pop('type', None)
-    known = DEPTH_EVAL_PROTOCOLS
-    if name not in known:
+    protocol_class = DEPTH_EVAL_PROTOCOLS.get(name) if isinstance(
+        name, str) else None
+    if protocol_class is None:
+        known = sorted(DEPTH_EVAL_PROTOCOLS.module_dict)
         raise KeyError(f'unknown depth evaluation protocol {name!r}; '
-                       f'choose one of {sorted(known)}')
-    return known[name](**args)
+                       f'choose one of {known}')
+    return protocol_class(**args)
 
 
 __all__: List[str] = [

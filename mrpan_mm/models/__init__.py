@@ -1,2 +1,2 @@
 from . import (backbones, decode_heads, losses, necks,  # noqa: F401
-               segmentors)
+               segmentors, torch_default_init)

@@ -3,7 +3,7 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from ..models.necks.attention import SpatialAttention
+from ..models.necks.maca_attention import SpatialAttentionModule
 
 
 def save_random_checkpoint(config: str, path: str, seed: int = 0,
@@ -21,6 +21,6 @@ def save_random_checkpoint(config: str, path: str, seed: int = 0,
     torch.manual_seed(seed)
     model = MODELS.build(cfg.model)
     for module in model.modules():
-        if isinstance(module, SpatialAttention):
+        if isinstance(module, SpatialAttentionModule):
             module.gamma.data.fill_(sam_gamma)
     torch.save({'state_dict': model.state_dict()}, path)

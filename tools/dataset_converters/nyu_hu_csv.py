@@ -4,7 +4,8 @@ Example (ARCHIVE holds data/nyu2_train.csv and data/nyu2_test.csv)::
 
     python tools/dataset_converters/nyu_hu_csv.py ARCHIVE data/nyu
 
-Source files are copied (JPEGs byte for byte), never moved.  Train depth
+Source files are copied byte for byte (JPEG and PNG colour images keep
+their format), never moved.  Train depth
 PNGs are 8-bit, 0..255 = 0..10 m, by default; test depth PNGs 16-bit mm.
 A PNG whose dtype differs from the declared encoding stops the conversion.
 """
@@ -33,11 +34,6 @@ def build_parser():
         '--fallback-scene',
         default='nyu',
         help='file name prefix of files without a scene folder (test set)')
-    parser.add_argument(
-        '--jpeg-quality',
-        type=int,
-        default=95,
-        help='quality of re-encoded non-JPEG colour images, 0..100')
     return parser
 
 
@@ -53,7 +49,6 @@ def convert(args):
         train_depth_encoding=args.train_depth_encoding,
         test_depth_encoding=args.test_depth_encoding,
         fallback_scene=args.fallback_scene,
-        jpeg_quality=args.jpeg_quality,
         progress=True)
 
 

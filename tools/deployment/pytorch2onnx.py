@@ -14,11 +14,12 @@ Runtime, PyTorch fp32 and (on CPUs with native bf16) PyTorch bf16 autocast,
 interleaved, N runs each, with as many threads as PyTorch uses.  Needs the ``deploy`` extra
 (``pip install -e .[deploy]``).
 """
-import mrpan_mm  # noqa: F401  (registers modules; must precede mmseg)
 import argparse
 import gc
 import os
 import os.path as osp
+
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 import torch
 from mmengine.config import Config, DictAction

@@ -15,7 +15,7 @@ Usage:
 import argparse
 import os.path as osp
 
-import mrpan_mm  # noqa: F401  (mmcv-lite shim before any mmseg import)
+import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 
 import torch
 from mmengine.utils import mkdir_or_exist

@@ -2,6 +2,7 @@
 #
 # Layout (tools/dataset_converters/nyu_labeled.py or nyu_hu_csv.py):
 #   data/nyu/images/{train,test}/<scene>_<index>.jpg        640x480 RGB
+#     (.png for Hu's test set: the converter copies its lossless PNGs)
 #   data/nyu/annotations/{train,test}/<scene>_<index>.png   uint16, mm
 # Check a converted copy with: python tools/check_dataset.py data/nyu
 #
@@ -25,6 +26,7 @@
 # invalid, ignored by the loss) where Hu's uses scipy's order-2 spline for
 # both, which blends depth across holes and with the zero border.
 dataset_type = 'NYUDepthDataset'
+img_suffix = ('.jpg', '.png')  # images of either format are read
 data_root = 'data/nyu'
 crop_size = (228, 304)  # (H, W) network input
 depth_size = (114, 152)  # (H, W) training ground truth, Hu's 152x114
@@ -67,6 +69,7 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
+        img_suffix=img_suffix,
         data_prefix=dict(
             img_path='images/train', depth_map_path='annotations/train'),
         pipeline=train_pipeline))
@@ -78,6 +81,7 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
+        img_suffix=img_suffix,
         data_prefix=dict(
             img_path='images/test', depth_map_path='annotations/test'),
         test_mode=True,

@@ -1,16 +1,27 @@
 # The light MRPAN of the CPU demo: the design of mrpan_senet154.py (MACA =
 # GAM + SAM, improved RRM, multi-scale loss) on MMPretrain's ConvNeXt-atto
-# (3.4 M parameters), trained from scratch, with the narrow neck and head of
-# mrpan_seresnext26_demo.py.  ConvNeXt-atto gives four levels (strides
-# 4-32); FiveLevelEncoder adds the stride-2 level from a light conv stem.
-# Chosen by measurement against SE-ResNeXt-26, ResNet-18 and ConvNeXt-femto
-# at the demo's budget (docs/demo.md, "Demo encoder").
-_base_ = ['./mrpan_seresnext26_demo.py']
+# (3.4 M parameters), trained from scratch, with a narrow neck and head.
+# ConvNeXt-atto gives four levels (strides 4-32); FiveLevelEncoder adds the
+# stride-2 level from a light conv stem.  Chosen by measurement against
+# SE-ResNeXt-26, ResNet-18 and ConvNeXt-femto at the demo's budget
+# (docs/demo.md, "Demo encoder").  A flat base: the whole model is written
+# here.  Neck and head keep mmcv's ConvModule initialisation
+# (Kaiming-normal), as the demo measured it.
+norm_cfg = dict(type='BN', requires_grad=True)
 stem_channels = (24, 32)  # level 0, stride 2
 encoder_channels = (40, 80, 160, 320)  # levels 1-4, strides 4-32
+fused_channels = (32, 32, 64, 64, 128)  # neck output = head input
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=0)  # padded depth is 0 = invalid, ignored by the loss
 model = dict(
+    type='DepthEstimator',
+    data_preprocessor=data_preprocessor,
     backbone=dict(
-        _delete_=True,
         type='FiveLevelEncoder',
         encoder=dict(
             type='mmpretrain.ConvNeXt',
@@ -20,5 +31,28 @@ model = dict(
             drop_path_rate=0.0),
         encoder_channels=encoder_channels,
         stem_channels=stem_channels),
-    neck=dict(in_channels=stem_channels[-1:] + encoder_channels),
-    decode_head=dict(top_channels=encoder_channels[-1]))
+    neck=dict(
+        type='MACANeck',
+        in_channels=stem_channels[-1:] + encoder_channels,
+        fuse_channels=(40, 40, 80, 80, 160),
+        out_channels=fused_channels,
+        use_gam=True,
+        use_sam=True,
+        sam_levels=(0, 1, 2, 3, 4),
+        sam_kv_stride=(2, 1, 1, 1, 1),  # finest keys/values pooled 2x2
+        projection_order='lower_resolution',
+        norm_cfg=norm_cfg),
+    decode_head=dict(
+        type='MRPANHead',
+        in_channels=fused_channels,
+        top_channels=encoder_channels[-1],
+        top_proj_channels=128,
+        refine='rrm',
+        out_act='identity',
+        min_depth=1e-3,
+        max_depth=10.0,
+        depth_offset=3.4,  # about the demo rooms' mean depth (m)
+        norm_cfg=norm_cfg,
+        loss_decode=dict(type='MultiScaleDepthLoss')),
+    train_cfg=dict(),
+    test_cfg=dict(mode='whole'))

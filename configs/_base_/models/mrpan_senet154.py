@@ -4,6 +4,10 @@
 # the neck and `refine` in the head.  The network input size (the data
 # preprocessor's `size`) is set by the top-level config, next to its crop.
 norm_cfg = dict(type='BN', requires_grad=True)
+# SARPN's neck and decoder convolutions keep PyTorch's default initialisation
+# (kaiming_uniform_, a=sqrt(5)); without this, mmcv's ConvModule re-draws
+# them Kaiming-normal (fan_out), up to 28x wider (docs/reproduction.md).
+sarpn_init = dict(type='TorchDefault', layer='Conv2d')
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
@@ -43,7 +47,8 @@ model = dict(
         # same function as 'resize_first', SARPN's literal order, for a
         # fraction of its FLOPs; same parameters, checkpoints load both ways)
         projection_order='resize_first_factored',
-        norm_cfg=norm_cfg),
+        norm_cfg=norm_cfg,
+        init_cfg=sarpn_init),
     decode_head=dict(
         type='MRPANHead',
         in_channels=(64, 128, 256, 512, 1024),
@@ -54,6 +59,7 @@ model = dict(
         min_depth=1e-3,
         max_depth=10.0,
         norm_cfg=norm_cfg,
-        loss_decode=dict(type='MultiScaleDepthLoss')),
+        loss_decode=dict(type='MultiScaleDepthLoss'),
+        init_cfg=sarpn_init),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))

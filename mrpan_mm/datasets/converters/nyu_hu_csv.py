@@ -126,12 +126,12 @@ def convert_hu_csv(archive_root: str,
                    train_depth_encoding: str = 'uint8_10m',
                    test_depth_encoding: str = 'uint16_mm',
                    fallback_scene: str = 'nyu',
-                   jpeg_quality: int = 95,
                    progress: bool = False) -> NYULayoutWriter:
     """Copy the archive's train and test sets into the NYU layout.
 
-    JPEG colour images are copied byte for byte; others (the test set's
-    PNGs) are re-encoded as JPEG with ``jpeg_quality``.
+    Colour images are copied byte for byte under their own suffix: the
+    training JPEGs as ``.jpg``, the test set's lossless PNGs as ``.png``
+    (the network sees Hu's test pixels; ``NYUDepthDataset`` reads both).
 
     Args:
         archive_root: Folder holding ``data/nyu2_{train,test}.csv``.
@@ -140,7 +140,6 @@ def convert_hu_csv(archive_root: str,
             :data:`DEPTH_ENCODINGS`; 8-bit 0..10 m as in DenseDepth.
         test_depth_encoding: Encoding of the test depth PNGs.
         fallback_scene: Scene prefix for files with no scene folder.
-        jpeg_quality: Quality of re-encoded colour images.
         progress: Show a tqdm progress bar.
 
     Returns:
@@ -153,20 +152,12 @@ def convert_hu_csv(archive_root: str,
                              f'{sorted(DEPTH_ENCODINGS)}, got {encoding!r}')
     jobs = [(split, colour, depth) for split in SPLITS
             for colour, depth in read_csv_pairs(archive_root, split)]
-    writer = NYULayoutWriter(out_root, jpeg_quality)
+    writer = NYULayoutWriter(out_root)
     for split, colour, depth in tqdm(
             jobs, desc='samples', disable=not progress):
         stem = output_stem(colour, split, fallback_scene)
         writer.start_sample(split, stem, colour)
-        with open(colour, 'rb') as f:
-            is_jpeg = f.read(2) == b'\xff\xd8'
-        if is_jpeg:
-            writer.copy_jpeg(split, stem, colour)
-        else:
-            image = cv2.imread(colour, cv2.IMREAD_COLOR)
-            if image is None:
-                raise ValueError(f'{colour}: cannot read this colour image')
-            writer.write_image(split, stem, image)
+        writer.copy_image(split, stem, colour)
         writer.write_depth_mm(split, stem,
                               read_depth_mm(depth, encodings[split], split))
     return writer

@@ -26,6 +26,8 @@ from ...utils.depth_io import MM_PER_METRE
 from ..integrity import NYUDataError, scene_of_file_name
 
 IMAGE_DIR, DEPTH_DIR, LABEL_DIR = 'images', 'annotations', 'seg_annotations'
+#: Suffix of a copied colour image, by the file's leading magic bytes.
+IMAGE_SUFFIXES = {b'\xff\xd8': '.jpg', b'\x89PNG\r\n\x1a\n': '.png'}
 
 def _write(path: str, extension: str, array: np.ndarray,
            params: Tuple[int, ...] = ()) -> None:
@@ -45,7 +47,7 @@ class NYULayoutWriter:
     Args:
         out_root: Output folder (created).
         jpeg_quality: Quality (0..100) of the JPEGs this writer encodes;
-            JPEG inputs given to :meth:`copy_jpeg` are copied unchanged.
+            files given to :meth:`copy_image` are copied unchanged.
     """
 
     def __init__(self, out_root: str, jpeg_quality: int = 95) -> None:
@@ -87,10 +89,24 @@ class NYULayoutWriter:
         self.counts['encoded images'] += 1
         return path
 
-    def copy_jpeg(self, split: str, stem: str, source: str) -> None:
-        """Copy a JPEG file byte for byte (the source is left in place)."""
-        shutil.copyfile(source, self._path(IMAGE_DIR, split, stem, '.jpg'))
+    def copy_image(self, split: str, stem: str, source: str) -> str:
+        """Copy a JPEG or PNG file byte for byte, under its own suffix (the
+        source is left in place, the pixels are never re-encoded); returns
+        the written path.
+
+        Raises:
+            ValueError: naming ``source`` if it is neither JPEG nor PNG.
+        """
+        with open(source, 'rb') as f:
+            magic = f.read(8)
+        suffix = IMAGE_SUFFIXES.get(magic[:2]) or IMAGE_SUFFIXES.get(magic)
+        if suffix is None:
+            raise ValueError(f'{source}: colour image is neither JPEG nor '
+                             'PNG')
+        path = self._path(IMAGE_DIR, split, stem, suffix)
+        shutil.copyfile(source, path)
         self.counts['copied images'] += 1
+        return path
 
     def write_depth_mm(self, split: str, stem: str,
                        depth_mm: np.ndarray) -> None:

@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig, SampleList
 from torch import Tensor
-from .pyramid_head import ResidualPyramidHead
+from .residual_pyramid_head import ResidualPyramidHead
 
 OUTPUT_ACTIVATIONS = dict(
     identity=nn.Identity, relu=nn.ReLU, softplus=nn.Softplus)
@@ -41,9 +41,11 @@ class MRPANHead(ResidualPyramidHead):
             network starts near a typical depth (e.g. the training set's mean)
             instead of 0 and the pyramid learns residuals around it. SARPN
             has none: 0. Defaults to 0.
-        loss_decode (dict): Config of the multi-scale loss, called as
-            ``loss(preds, gt)`` with the L depth maps and the ground truth
-            (N, 1, H, W). Defaults to ``dict(type='MultiScaleDepthLoss')``.
+        loss_decode (dict | Sequence[dict]): Config(s) of the multi-scale
+            loss, each called as ``loss(preds, gt)`` with the L depth maps
+            and the ground truth (N, 1, H, W) and returning a dict of
+            scalars; the dicts are summed key by key (mmseg's list
+            convention). Defaults to ``dict(type='MultiScaleDepthLoss')``.
         norm_cfg (dict): Normalisation layer. Defaults to ``dict(type='BN')``.
         act_cfg (dict): Activation layer. Defaults to ``dict(type='ReLU')``.
         align_corners (bool): ``align_corners`` of every bilinear resize
@@ -111,11 +113,15 @@ class MRPANHead(ResidualPyramidHead):
                 (0 = invalid).
 
         Returns:
-            dict[str, Tensor]: The loss module's output (``loss_*`` keys are
-            summed by the runner).
+            dict[str, Tensor]: The loss modules' outputs, summed key by key
+            (``loss_*`` keys are summed by the runner).
         """
         gt = self._stack_batch_gt(batch_data_samples)
-        return self.loss_decode(depths, gt)
+        losses = dict()
+        for loss_decode in self.loss_modules():
+            for name, value in loss_decode(depths, gt).items():
+                losses[name] = losses.get(name, 0) + value
+        return losses
 
     def predict(self, inputs: Tuple[Tensor, ...], batch_img_metas: List[dict],
                 test_cfg: ConfigType) -> Tensor:

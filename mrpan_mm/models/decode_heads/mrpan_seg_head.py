@@ -1,13 +1,12 @@
 """MRPAN's residual pyramid as a semantic segmentation decode head."""
 from typing import Dict, List, Optional, Sequence, Tuple
 
-import torch.nn as nn
 from mmseg.models.losses import accuracy
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig, SampleList
 from torch import Tensor
 from ..utils import resize_to
-from .pyramid_head import ResidualPyramidHead
+from .residual_pyramid_head import ResidualPyramidHead
 
 
 @MODELS.register_module()
@@ -113,10 +112,6 @@ class MRPANSegHead(ResidualPyramidHead):
             (keyed by its ``loss_name``) and ``acc_seg``.
         """
         seg_label = self._stack_batch_gt(batch_data_samples)
-        if isinstance(self.loss_decode, nn.ModuleList):
-            losses_decode = self.loss_decode
-        else:
-            losses_decode = [self.loss_decode]
         losses = dict()
         for logits, scale_weight in zip(seg_logits, self.scale_weights):
             label = resize_to(
@@ -124,7 +119,7 @@ class MRPANSegHead(ResidualPyramidHead):
             weight = None if self.sampler is None else \
                 self.sampler.sample(logits, label)
             label = label.squeeze(1)
-            for loss_decode in losses_decode:
+            for loss_decode in self.loss_modules():
                 value = scale_weight * loss_decode(
                     logits,
                     label,

@@ -1,33 +1,63 @@
 """The three per-scale depth loss terms of Hu et al. (WACV 2019).
 
 Every term takes a predicted depth ``pred`` and a ground truth ``target``,
-both (N, 1, H, W) in metres, and returns a scalar.  By default invalid
-target pixels (0, negative, NaN, inf) are left out of the means
-(``ignore_invalid=True``); ``ignore_invalid=False`` averages over every
-pixel, as the reference code does.
+both (N, 1, H, W) in metres, and an optional bool ``valid_mask`` of the
+same shape, and returns a scalar.  A target pixel is *valid* when it is
+finite and strictly positive.  With no mask given, invalid target pixels
+are left out of the means (``ignore_invalid=True``, the default) or every
+pixel counts, as in the reference code (``ignore_invalid=False``).
 """
-from abc import ABCMeta, abstractmethod
 from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .depth_mask import (masked_mean, sobel_valid_mask, valid_depth_mask,
-                         zero_invalid)
 from .sobel import sobel_gradients
-
-Gradients = Tuple[Tensor, Tensor]  # Sobel dx, dy, each (N, 1, H, W)
 
 # Offset inside the logarithm of l_depth and l_grad: ln(|e| + 0.5).
 LOG_OFFSET = 0.5
 
 
-def upcast(x: Tensor) -> Tensor:
-    """Half / bfloat16 to float32 (e.g. under autocast), so that the logs and
-    means of the loss keep their precision; float32 and float64 unchanged."""
-    return x.to(torch.promote_types(x.dtype, torch.float32))
+def valid_depth_mask(depth: Tensor) -> Tensor:
+    """Bool mask of the valid (finite, > 0) pixels of a depth map."""
+    return torch.isfinite(depth) & (depth > 0)
+
+
+def zero_invalid(depth: Tensor, valid: Tensor) -> Tensor:
+    """``depth`` with the pixels outside ``valid`` set to 0, so that no
+    NaN/inf enters the graph (a masked-out NaN still poisons gradients)."""
+    return torch.where(valid, depth, torch.zeros_like(depth))
+
+
+def masked_mean(values: Tensor, mask: Optional[Tensor]) -> Tensor:
+    """Mean of ``values`` (N, 1, H, W) over the pixels where the bool
+    ``mask`` (same shape) is True; None averages over every pixel.
+
+    All valid pixels of the batch are pooled (each pixel weighs the same, as
+    in the reference's mean over the whole batch).  With no valid pixel the
+    result is 0 and its gradient 0, never NaN.  ``values`` must be finite
+    everywhere: masked-out pixels are multiplied by 0.
+    """
+    if mask is None:
+        return values.mean()
+    weights = mask.to(values.dtype)
+    return (values * weights).sum() / weights.sum().clamp(min=1)
+
+
+def sobel_valid_mask(valid: Tensor) -> Tensor:
+    """Pixels of the bool mask (N, 1, H, W) whose whole 3x3 neighbourhood
+    is valid: ``valid`` eroded by a 3x3 square.
+
+    Out-of-image neighbours do not invalidate a pixel: the Sobel filter pads
+    prediction and target alike with zeros, so on a fully valid target the
+    masked gradient and normal terms equal the reference (unmasked) ones.
+    """
+    invalid = (~valid).to(torch.float32)
+    # max_pool2d pads with -inf, so the image border counts as valid.
+    return F.max_pool2d(invalid, kernel_size=3, stride=1, padding=1) == 0
 
 
 def log_abs_error(pred: Tensor, target: Tensor) -> Tensor:
@@ -35,40 +65,17 @@ def log_abs_error(pred: Tensor, target: Tensor) -> Tensor:
     return torch.log((pred - target).abs() + LOG_OFFSET)
 
 
-def normal_cosine(pred_grad: Gradients, target_grad: Gradients) -> Tensor:
-    """Cosine similarity of the surface normals n = (-dx, -dy, 1).
+class DepthTermLoss(nn.Module):
+    """Configuration, input preparation and weighting of a depth term.
 
-    Written out in closed form, (1 + dx_p dx_t + dy_p dy_t) /
-    sqrt((1 + dx_p^2 + dy_p^2) (1 + dx_t^2 + dy_t^2)): the same value as
-    ``F.cosine_similarity(n_p, n_t, dim=1, eps=0)`` (both norms are >= 1, so
-    eps never acts) without building the 3-channel normals, and ~10x faster
-    on CPU than the channel-strided norms of ``cosine_similarity``.
-
-    Args:
-        pred_grad (tuple[Tensor, Tensor]): dx, dy of the prediction.
-        target_grad (tuple[Tensor, Tensor]): dx, dy of the target.
-
-    Returns:
-        Tensor: Cosine (N, 1, H, W), in [-1, 1].
-    """
-    (pdx, pdy), (tdx, tdy) = pred_grad, target_grad
-    dot = 1 + pdx * tdx + pdy * tdy
-    return dot * torch.rsqrt(
-        (1 + pdx * pdx + pdy * pdy) * (1 + tdx * tdx + tdy * tdy))
-
-
-class BaseDepthTermLoss(nn.Module, metaclass=ABCMeta):
-    """Shared configuration, input checks and call of the depth loss terms.
-
-    Every term takes these arguments; each subclass sets
-    :attr:`default_loss_name`, the name of its loss item, and defines
-    :meth:`loss_from_depths`, which :meth:`forward` calls on the checked
-    inputs.
+    :meth:`forward` prepares the inputs once (shape check, mask, zeroed
+    invalid target, float32 or wider) and weighs the value of
+    :meth:`term`, which each subclass defines.
 
     Args:
         loss_weight (float): Multiplier of the term. Defaults to 1.0.
         ignore_invalid (bool): Derive a validity mask from the target when
-            none is given (mask invalid target pixels). Defaults to True.
+            none is given. Defaults to True.
         loss_name (str, optional): Name of the loss item; it must start with
             ``loss_`` for the item to be summed into the training loss.
             Defaults to the class's :attr:`default_loss_name`.
@@ -83,29 +90,28 @@ class BaseDepthTermLoss(nn.Module, metaclass=ABCMeta):
         super().__init__()
         self.loss_weight = loss_weight
         self.ignore_invalid = ignore_invalid
-        self._loss_name = (self.default_loss_name
-                           if loss_name is None else loss_name)
+        self._loss_name = loss_name or self.default_loss_name
 
     @property
     def loss_name(self) -> str:
         """Name of the loss item (mmseg convention)."""
         return self._loss_name
 
-    def prepare_inputs(
-        self, pred: Tensor, target: Tensor, valid_mask: Optional[Tensor]
-    ) -> Tuple[Tensor, Tensor, Optional[Tensor]]:
-        """Check shapes, upcast, and zero the invalid target pixels.
+    def forward(self,
+                pred: Tensor,
+                target: Tensor,
+                valid_mask: Optional[Tensor] = None) -> Tensor:
+        """The weighted term.
 
         Args:
-            pred (Tensor): Predicted depth (N, 1, H, W).
-            target (Tensor): Ground-truth depth (N, 1, H, W).
-            valid_mask (Tensor, optional): Bool (N, 1, H, W). When None it
-                is derived from ``target`` if ``ignore_invalid``.
+            pred (Tensor): Predicted depth (N, 1, H, W) in metres; half and
+                bfloat16 predictions are upcast to float32.
+            target (Tensor): Ground-truth depth (N, 1, H, W) in metres.
+            valid_mask (Tensor, optional): Bool (N, 1, H, W) of the target
+                pixels to use; None: see ``ignore_invalid``.
 
         Returns:
-            tuple[Tensor, Tensor, Tensor | None]: Prediction and target in
-            the loss dtype (see :func:`upcast`), and the mask to average
-            over (None: every pixel).
+            Tensor: Scalar.
         """
         if pred.dim() != 4 or pred.size(1) != 1 or pred.shape != target.shape:
             raise ValueError(
@@ -121,127 +127,86 @@ class BaseDepthTermLoss(nn.Module, metaclass=ABCMeta):
                     f'{tuple(valid_mask.shape)} differs from target shape '
                     f'{tuple(target.shape)}')
             target = zero_invalid(target, valid_mask)
-        pred = upcast(pred)
-        return pred, target.to(pred.dtype), valid_mask
+        pred = pred.to(torch.promote_types(pred.dtype, torch.float32))
+        return self.loss_weight * self.term(pred, target.to(pred.dtype),
+                                            valid_mask)
 
-    def forward(self,
-                pred: Tensor,
-                target: Tensor,
-                valid_mask: Optional[Tensor] = None) -> Tensor:
-        """Compute the weighted term from two depth maps.
-
-        Args:
-            pred (Tensor): Predicted depth (N, 1, H, W) in metres.
-            target (Tensor): Ground-truth depth (N, 1, H, W) in metres.
-            valid_mask (Tensor, optional): Bool (N, 1, H, W) of the valid
-                target pixels; None: see ``ignore_invalid``.
-
-        Returns:
-            Tensor: Scalar.
+    def term(self, pred: Tensor, target: Tensor,
+             valid_mask: Optional[Tensor]) -> Tensor:
+        """The unweighted term of prepared inputs (see :meth:`forward`):
+        invalid target pixels are 0, ``valid_mask`` None means every pixel.
         """
-        return self.loss_from_depths(
-            *self.prepare_inputs(pred, target, valid_mask))
+        raise NotImplementedError
 
-    @abstractmethod
-    def loss_from_depths(self, pred: Tensor, target: Tensor,
-                         valid_mask: Optional[Tensor]) -> Tensor:
-        """Weighted term from the output of :meth:`prepare_inputs`.
 
-        Args:
-            pred (Tensor): Predicted depth (N, 1, H, W), in the loss dtype.
-            target (Tensor): Ground-truth depth (N, 1, H, W), invalid pixels
-                zeroed.
-            valid_mask (Tensor, optional): Bool (N, 1, H, W) of the pixels
-                to average over; None: every pixel.
-
-        Returns:
-            Tensor: Scalar.
-        """
+def sobel_pair(pred: Tensor, target: Tensor, valid_mask: Optional[Tensor]
+               ) -> Tuple[Tuple[Tensor, Tensor], Tuple[Tensor, Tensor],
+                          Optional[Tensor]]:
+    """Sobel dx, dy of prediction and target, and the pixels whose 3x3
+    target neighbourhood is valid (None: every pixel): a derivative that
+    touches an invalid pixel is meaningless."""
+    grad_mask = None if valid_mask is None else sobel_valid_mask(valid_mask)
+    return sobel_gradients(pred), sobel_gradients(target), grad_mask
 
 
 @MODELS.register_module()
-class DepthLogL1Loss(BaseDepthTermLoss):
+class DepthLogL1Loss(DepthTermLoss):
     """l_depth = mean( ln(|d - g| + 0.5) ) over the valid pixels.
 
-    Arguments: see :class:`BaseDepthTermLoss`; ``loss_name`` defaults to
+    Arguments: see :class:`DepthTermLoss`; ``loss_name`` defaults to
     ``'loss_depth'``.
     """
 
     default_loss_name = 'loss_depth'
 
-    def loss_from_depths(self, pred: Tensor, target: Tensor,
-                         valid_mask: Optional[Tensor]) -> Tensor:
-        # A scalar: the mean log of an error in metres.
-        return self.loss_weight * masked_mean(log_abs_error(pred, target),
-                                              valid_mask)
-
-
-class SobelTermLoss(BaseDepthTermLoss):
-    """A depth loss term computed from Sobel derivatives of both maps.
-
-    A pixel counts only when its whole 3x3 neighbourhood in the target is
-    valid (see :func:`sobel_valid_mask`): a derivative that touches an
-    invalid pixel is meaningless.  Subclasses define
-    :meth:`loss_from_gradients`, which :class:`MultiScaleDepthLoss` calls
-    directly so that each map is filtered only once for both terms.
-    """
-
-    def loss_from_depths(self, pred: Tensor, target: Tensor,
-                         valid_mask: Optional[Tensor]) -> Tensor:
-        grad_mask = None if valid_mask is None else sobel_valid_mask(
-            valid_mask)
-        return self.loss_from_gradients(sobel_gradients(pred),
-                                        sobel_gradients(target), grad_mask)
-
-    @abstractmethod
-    def loss_from_gradients(self, pred_grad: Gradients, target_grad: Gradients,
-                            grad_mask: Optional[Tensor]) -> Tensor:
-        """Weighted loss from Sobel derivatives.
-
-        Args:
-            pred_grad (tuple[Tensor, Tensor]): dx, dy of the prediction,
-                each (N, 1, H, W).
-            target_grad (tuple[Tensor, Tensor]): dx, dy of the target.
-            grad_mask (Tensor, optional): Bool (N, 1, H, W) of the pixels
-                whose 3x3 target neighbourhood is valid; None: all pixels.
-
-        Returns:
-            Tensor: Scalar.
-        """
+    def term(self, pred: Tensor, target: Tensor,
+             valid_mask: Optional[Tensor]) -> Tensor:
+        return masked_mean(log_abs_error(pred, target), valid_mask)
 
 
 @MODELS.register_module()
-class SobelGradientLoss(SobelTermLoss):
+class SobelGradientLoss(DepthTermLoss):
     """l_grad = mean( ln(|dx(d) - dx(g)| + 0.5) ) + mean( ln(|dy(d) - dy(g)|
-    + 0.5) ), with Sobel derivatives (zero padding).
+    + 0.5) ), with Sobel derivatives (zero padding), over the pixels whose
+    3x3 target neighbourhood is valid.
 
-    Arguments: see :class:`BaseDepthTermLoss`; ``loss_name`` defaults to
+    Arguments: see :class:`DepthTermLoss`; ``loss_name`` defaults to
     ``'loss_grad'``.
     """
 
     default_loss_name = 'loss_grad'
 
-    def loss_from_gradients(self, pred_grad: Gradients, target_grad: Gradients,
-                            grad_mask: Optional[Tensor]) -> Tensor:
+    def term(self, pred: Tensor, target: Tensor,
+             valid_mask: Optional[Tensor]) -> Tensor:
+        (pdx, pdy), (tdx, tdy), grad_mask = sobel_pair(pred, target,
+                                                       valid_mask)
         # Both means run over the same pixels, so summing the dx and dy errors
         # per pixel before one mean gives mean_dx + mean_dy.
-        per_pixel = (log_abs_error(pred_grad[0], target_grad[0]) +
-                     log_abs_error(pred_grad[1], target_grad[1]))
-        return self.loss_weight * masked_mean(per_pixel, grad_mask)
+        return masked_mean(
+            log_abs_error(pdx, tdx) + log_abs_error(pdy, tdy), grad_mask)
 
 
 @MODELS.register_module()
-class SurfaceNormalLoss(SobelTermLoss):
+class SurfaceNormalLoss(DepthTermLoss):
     """l_normal = mean( 1 - cos(n_d, n_g) ), n = (-dx, -dy, 1) from Sobel
-    derivatives; cosine similarity with eps 0 (the norms are >= 1).
+    derivatives, over the pixels whose 3x3 target neighbourhood is valid.
 
-    Arguments: see :class:`BaseDepthTermLoss`; ``loss_name`` defaults to
+    The cosine is written out in closed form, (1 + dx_d dx_g + dy_d dy_g) /
+    sqrt((1 + dx_d^2 + dy_d^2) (1 + dx_g^2 + dy_g^2)): the value of
+    ``F.cosine_similarity(n_d, n_g, dim=1, eps=0)`` (both norms are >= 1, so
+    eps never acts) without building the 3-channel normals, and ~10x faster
+    on CPU than the channel-strided norms of ``cosine_similarity``.
+
+    Arguments: see :class:`DepthTermLoss`; ``loss_name`` defaults to
     ``'loss_normal'``.
     """
 
     default_loss_name = 'loss_normal'
 
-    def loss_from_gradients(self, pred_grad: Gradients, target_grad: Gradients,
-                            grad_mask: Optional[Tensor]) -> Tensor:
-        cosine = normal_cosine(pred_grad, target_grad)
-        return self.loss_weight * masked_mean(1 - cosine, grad_mask)
+    def term(self, pred: Tensor, target: Tensor,
+             valid_mask: Optional[Tensor]) -> Tensor:
+        (pdx, pdy), (tdx, tdy), grad_mask = sobel_pair(pred, target,
+                                                       valid_mask)
+        cosine = (1 + pdx * tdx + pdy * tdy) * torch.rsqrt(
+            (1 + pdx * pdx + pdy * pdy) * (1 + tdx * tdx + tdy * tdy))
+        return masked_mean(1 - cosine, grad_mask)

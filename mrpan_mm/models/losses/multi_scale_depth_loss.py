@@ -1,17 +1,61 @@
 """MRPAN's training loss: Hu et al.'s three terms summed over scales."""
 from typing import Dict, Mapping, Optional, Sequence, Tuple
 
+import torch
 import torch.nn as nn
 from torch import Tensor
 
 from mmseg.registry import MODELS
-from .depth_mask import (GT_RESIZE_MODES, resize_depth_target,
-                         sobel_valid_mask, valid_depth_mask, zero_invalid)
+from ..utils import resize_to
 from .depth_terms import (DepthLogL1Loss, SobelGradientLoss, SurfaceNormalLoss,
-                          upcast)
-from .sobel import sobel_gradients
+                          valid_depth_mask, zero_invalid)
 
 TERM_NAMES = ('depth', 'grad', 'normal')
+GT_RESIZE_MODES = ('bilinear', 'nearest')
+
+
+def resize_depth_target(
+        depth: Tensor,
+        valid: Optional[Tensor],
+        size: Tuple[int, int],
+        mode: str = 'bilinear') -> Tuple[Tensor, Optional[Tensor]]:
+    """Resize a ground-truth depth map (and its validity) to ``size``.
+
+    ``bilinear`` uses ``align_corners=True`` as SARPN.  With a mask it is a
+    normalised interpolation: ``interp(d * m) / interp(m)``, so invalid
+    zeros never blend into valid depth; an output pixel is valid when at
+    least one input pixel with a non-zero interpolation weight is valid, and
+    its depth is the bilinear average re-normalised over those pixels.
+    ``nearest`` copies depth and validity of the nearest input pixel.
+    Without a mask (reference mode) the depth is interpolated as it is.
+
+    Args:
+        depth (Tensor): Depth (N, 1, H, W) in metres; invalid pixels must
+            already be zero when ``valid`` is given.
+        valid (Tensor, optional): Bool mask (N, 1, H, W), or None.
+        size (tuple[int, int]): Output (h, w).
+        mode (str): 'bilinear' or 'nearest'.
+
+    Returns:
+        tuple[Tensor, Tensor | None]: Depth (N, 1, h, w) with invalid
+        pixels zero, and its bool mask (None when ``valid`` is None).
+    """
+    if mode not in GT_RESIZE_MODES:
+        raise ValueError(f'gt resize mode must be one of {GT_RESIZE_MODES}, '
+                         f'got {mode!r}')
+    size = tuple(size)
+    if tuple(depth.shape[-2:]) == size:
+        return depth, valid
+    align_corners = True if mode == 'bilinear' else None
+    # Invalid pixels are zero, so interp(depth) is already interp(d * m).
+    weighted_depth = resize_to(depth, size, mode, align_corners)
+    if valid is None:
+        return weighted_depth, None
+    coverage = resize_to(valid.to(depth.dtype), size, mode, align_corners)
+    resized_valid = coverage > 0
+    resized_depth = weighted_depth / coverage.clamp(
+        min=torch.finfo(coverage.dtype).tiny)
+    return zero_invalid(resized_depth, resized_valid), resized_valid
 
 
 @MODELS.register_module()
@@ -80,9 +124,10 @@ class MultiScaleDepthLoss(nn.Module):
 
         weights = self._term_weights(term_weights)
         ignore_invalid = not reference_exact
-        self.depth_loss = DepthLogL1Loss(weights['depth'], ignore_invalid)
-        self.grad_loss = SobelGradientLoss(weights['grad'], ignore_invalid)
-        self.normal_loss = SurfaceNormalLoss(weights['normal'], ignore_invalid)
+        term_classes = (DepthLogL1Loss, SobelGradientLoss, SurfaceNormalLoss)
+        self.terms = nn.ModuleList(
+            cls(weights[name], ignore_invalid)
+            for name, cls in zip(TERM_NAMES, term_classes))
 
     @staticmethod
     def _term_weights(
@@ -136,17 +181,12 @@ class MultiScaleDepthLoss(nn.Module):
         Returns:
             dict[str, Tensor]: Scalars under 'depth', 'grad', 'normal'.
         """
-        pred = upcast(pred)
         target, mask = resize_depth_target(gt, valid, pred.shape[-2:],
                                            self.gt_resize_mode)
-        target = target.to(pred.dtype)
-        pred_grad, target_grad = sobel_gradients(pred), sobel_gradients(target)
-        grad_mask = None if mask is None else sobel_valid_mask(mask)
-        return dict(depth=self.depth_loss(pred, target, mask),
-                    grad=self.grad_loss.loss_from_gradients(
-                        pred_grad, target_grad, grad_mask),
-                    normal=self.normal_loss.loss_from_gradients(
-                        pred_grad, target_grad, grad_mask))
+        return {
+            name: term(pred, target, mask)
+            for name, term in zip(TERM_NAMES, self.terms)
+        }
 
     def forward(self, preds: Sequence[Tensor],
                 gt: Tensor) -> Dict[str, Tensor]:

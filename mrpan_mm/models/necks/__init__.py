@@ -1,8 +1,9 @@
-from .attention import ScaleAttention, SpatialAttention
+from .maca_attention import GlobalAttentionModule, SpatialAttentionModule
 from .maca_neck import LevelAggregation, MACANeck
 from .up_projection import UpProjection
 
 __all__ = [
-    'ScaleAttention', 'SpatialAttention', 'LevelAggregation', 'MACANeck',
+    'GlobalAttentionModule', 'SpatialAttentionModule', 'LevelAggregation',
+    'MACANeck',
     'UpProjection'
 ]

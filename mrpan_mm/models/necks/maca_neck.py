@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig
 from torch import Tensor
 from ..utils import resize_to
-from .attention import ScaleAttention, SpatialAttention
+from .maca_attention import GlobalAttentionModule, SpatialAttentionModule
 from .up_projection import UpProjection
 
 PROJECTION_ORDERS = ('resize_first_factored', 'resize_first',
@@ -21,10 +21,10 @@ class LevelAggregation(BaseModule):
 
     Every input level is resized (bilinear) to the target size and projected
     by an :class:`UpProjection` to ``fuse_channels // S`` channels (S input
-    levels); the optional :class:`ScaleAttention` (GAM) weighs the S projected
-    maps; they are concatenated and fused by a 3x3 conv-norm-act to
-    ``out_channels``; the optional :class:`SpatialAttention` (SAM) adds pixel
-    context to the fused map.
+    levels); the optional :class:`GlobalAttentionModule` (GAM) weighs the S
+    projected maps; they are concatenated and fused by a 3x3 conv-norm-act
+    to ``out_channels``; the optional :class:`SpatialAttentionModule` (SAM)
+    adds pixel context to the fused map.
 
     Args:
         in_channels (Sequence[int]): Channels of the S input levels.
@@ -81,7 +81,8 @@ class LevelAggregation(BaseModule):
             UpProjection(c, branch_channels, norm_cfg, act_cfg)
             for c in in_channels)
         self.scale_attention = None if gam_reduction is None else \
-            ScaleAttention(branch_channels, gam_reduction, act_cfg=act_cfg)
+            GlobalAttentionModule(
+                branch_channels, gam_reduction, act_cfg=act_cfg)
         self.fuse = ConvModule(
             fuse_channels,
             out_channels,
@@ -90,7 +91,7 @@ class LevelAggregation(BaseModule):
             norm_cfg=norm_cfg,
             act_cfg=act_cfg)
         self.spatial_attention = None if sam_kv_stride is None else \
-            SpatialAttention(out_channels, sam_qk_ratio, sam_kv_stride)
+            SpatialAttentionModule(out_channels, sam_qk_ratio, sam_kv_stride)
 
     def _project(self, feat: Tensor, projection: nn.Module,
                  size: torch.Size) -> Tensor:
@@ -144,9 +145,9 @@ class MACANeck(BaseModule):
 
     **Reconstructed** (the paper gives no layer details): the GAM layout
     (global average pool, shared MLP with reduction ``gam_reduction``, softmax
-    across scales, per-channel weights, see :class:`ScaleAttention`), the SAM
-    layout (DANet-style position attention with key/value pooling, see
-    :class:`SpatialAttention`), where each attention sits (GAM on the
+    across scales, per-channel weights, see :class:`GlobalAttentionModule`),
+    the SAM layout (DANet-style position attention with key/value pooling, see
+    :class:`SpatialAttentionModule`), where each attention sits (GAM on the
     projected maps before concatenation, SAM on the fused map) and which
     levels carry SAM.
 

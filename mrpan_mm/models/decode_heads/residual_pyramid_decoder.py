@@ -8,7 +8,7 @@ from mmengine.model import BaseModule
 from mmseg.utils import ConfigType, OptMultiConfig
 from torch import Tensor
 from ..utils import resize_to
-from .refine import BasicRefine, ResidualRefinementModule
+from .refine_modules import BasicRefine, ResidualRefinementModule
 
 REFINE_TYPES = ('basic', 'rrm')
 

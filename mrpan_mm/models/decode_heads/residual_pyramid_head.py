@@ -2,10 +2,11 @@
 import warnings
 from typing import List, Sequence, Tuple
 
+import torch.nn as nn
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.utils import ConfigType, OptMultiConfig
 from torch import Tensor
-from .residual_pyramid import ResidualPyramidDecoder
+from .residual_pyramid_decoder import ResidualPyramidDecoder
 
 
 class ResidualPyramidHead(BaseDecodeHead):
@@ -71,6 +72,13 @@ class ResidualPyramidHead(BaseDecodeHead):
             norm_cfg=norm_cfg,
             act_cfg=act_cfg,
             align_corners=align_corners)
+
+    def loss_modules(self) -> List[nn.Module]:
+        """The modules of ``loss_decode``: one config or a list of them,
+        mmseg's convention."""
+        if isinstance(self.loss_decode, nn.ModuleList):
+            return list(self.loss_decode)
+        return [self.loss_decode]
 
     def forward(self, inputs: Tuple[Tensor, ...]) -> List[Tensor]:
         """The decoder's L raw predictions (class logits of the segmentation

@@ -19,7 +19,7 @@ from torch import Tensor
 
 
 @MODELS.register_module()
-class ScaleAttention(BaseModule):
+class GlobalAttentionModule(BaseModule):
     """Global attention over scales (GAM, reconstructed).
 
     Given S feature maps of the same shape (the S backbone levels resized and
@@ -69,8 +69,9 @@ class ScaleAttention(BaseModule):
             over the scale dimension S.
         """
         if x.dim() != 5:
-            raise ValueError('ScaleAttention expects stacked scales of shape '
-                             f'(N, S, C, H, W), got {tuple(x.shape)}')
+            raise ValueError('GlobalAttentionModule expects stacked scales '
+                             f'of shape (N, S, C, H, W), got '
+                             f'{tuple(x.shape)}')
         return self.mlp(x.mean(dim=(3, 4))).softmax(dim=1)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -86,7 +87,7 @@ class ScaleAttention(BaseModule):
 
 
 @MODELS.register_module()
-class SpatialAttention(BaseModule):
+class SpatialAttentionModule(BaseModule):
     """Spatial (position) attention over all pixels (SAM, reconstructed).
 
     For X of shape (N, C, H, W): Q = W_q X and K = W_k X with C_qk =
@@ -173,6 +174,6 @@ class SpatialAttention(BaseModule):
         """
         if x.dim() != 4 or x.size(1) != self.channels:
             raise ValueError(
-                f'SpatialAttention built for {self.channels} channels '
+                f'SpatialAttentionModule built for {self.channels} channels '
                 f'expects (N, {self.channels}, H, W), got {tuple(x.shape)}')
         return x + self.gamma * self.attention(x)

@@ -1,0 +1,46 @@
+"""``distributed_session``: the tools' process group ends before the
+interpreter does (in this process: a one-rank gloo group)."""
+import socket
+from contextlib import nullcontext
+
+import pytest
+import torch.distributed as dist
+from mmengine.config import Config
+
+from mrpan_mm.engine import distributed_session
+
+
+@pytest.fixture
+def one_rank(monkeypatch):
+    """The environment torchrun gives a single rank."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    for key, value in dict(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port),
+                           RANK='0', LOCAL_RANK='0',
+                           WORLD_SIZE='1').items():
+        monkeypatch.setenv(key, value)
+    yield
+    if dist.is_initialized():  # a failed test must not leak its group
+        dist.destroy_process_group()
+
+
+@pytest.mark.parametrize('fails', [False, True], ids=['returns', 'raises'])
+def test_group_destroyed_on_leaving(one_rank, fails):
+    """Catches: a process group left alive after the tool's work, which
+    gloo tears down during interpreter finalization, where freeing a
+    tensor it holds aborts the rank (``terminate called without an active
+    exception``); also after an exception in the run."""
+    cfg = Config(dict(launcher='pytorch'))
+    with pytest.raises(RuntimeError) if fails else nullcontext():
+        with distributed_session(cfg):
+            assert dist.get_backend() == 'gloo'
+            assert cfg.model_wrapper_cfg.device_ids is None
+            if fails:
+                raise RuntimeError('the run failed')
+    assert not dist.is_initialized()
+
+
+def test_single_process_runs_start_no_group():
+    with distributed_session(Config(dict(launcher='none'))):
+        assert not dist.is_initialized()
