@@ -41,9 +41,9 @@ from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
 from mrpan_mm.apis import DepthInferencer
-from mrpan_mm.demo.camera import scaled_intrinsics
 from mrpan_mm.utils import CheckpointFileError, warn_if_emulated_bf16
 from mrpan_mm.utils.depth_io import MAX_PNG_DEPTH, write_depth_png
+from mrpan_mm.utils.intrinsics import scaled_intrinsics
 from mrpan_mm.utils.point_cloud import write_ply
 from mrpan_mm.visualization import render_depth_colormap
 

@@ -1,9 +1,10 @@
 """Measurements: parameters, FLOPs, latency, training-step time, memory.
 
 Timings interleave the cases (A, B, A, B, ...) after warm-up and report the
-median, so that ratios between cases measured in one run survive a noisy,
-shared machine.  Peak memory is measured in a fresh subprocess per
-measurement (:mod:`mrpan_mm.benchmark.worker`): on the CPU it is the growth
+median (:mod:`mrpan_mm.utils.timing`), so that ratios between cases
+measured in one run survive a noisy, shared machine.  Peak memory is
+measured in a fresh subprocess per measurement
+(:mod:`mrpan_mm.benchmark.worker`): on the CPU it is the growth
 of the peak resident set (``VmHWM``, the value ``getrusage`` reports as
 ``ru_maxrss``) over the resident set after the model and batch are built,
 the peak being reset first through ``/proc/self/clear_refs``; on CUDA it is
@@ -13,10 +14,8 @@ import contextlib
 import gc
 import json
 import os
-import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
@@ -24,6 +23,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..compat import CPU_FLASH_SDPA_OP
+from ..utils.precision import bf16_autocast
 from .models import (build_model, build_optim_wrapper, spec_config,
                      synthetic_batch)
 
@@ -32,17 +32,6 @@ MIB = 1024 * 1024
 
 def device_name() -> str:
     return 'cuda' if torch.cuda.is_available() else 'cpu'
-
-
-def sync(device: str) -> None:
-    if device == 'cuda':
-        torch.cuda.synchronize()
-
-
-def autocast(device: str, enabled: bool):
-    if not enabled:
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device, dtype=torch.bfloat16)
 
 
 def count_parameters(model: torch.nn.Module) -> int:
@@ -131,7 +120,7 @@ class Case:
 
     def infer_step(self) -> Any:
         self.model.eval()
-        with torch.no_grad(), autocast(self.device, self.amp):
+        with torch.no_grad(), bf16_autocast(self.device, self.amp):
             return self.model.test_step(self.data)
 
     def train_step(self) -> Any:
@@ -158,39 +147,6 @@ class Case:
                     amp=self.amp, channels_last=self.channels_last,
                     encoder=self.encoder, cfg_options=self.cfg_options,
                     seed=self.seed)
-
-
-def time_interleaved(steps: Sequence[Callable[[], Any]], repeat: int,
-                     warmup: int = 1, device: str = 'cpu',
-                     time_budget: Optional[float] = None
-                     ) -> List[List[float]]:
-    """Seconds per call of each step, interleaved round-robin.
-
-    Each step is warmed up ``warmup`` times, then the steps are called in
-    turn ``repeat`` times (stopping early, after at least one round, when
-    ``time_budget`` seconds have passed).
-    """
-    for step in steps:
-        for _ in range(warmup):
-            step()
-            sync(device)
-    times: List[List[float]] = [[] for _ in steps]
-    start = time.perf_counter()
-    for _ in range(repeat):
-        for i, step in enumerate(steps):
-            sync(device)
-            t0 = time.perf_counter()
-            step()
-            sync(device)
-            times[i].append(time.perf_counter() - t0)
-        if time_budget is not None and \
-                time.perf_counter() - start > time_budget:
-            break
-    return times
-
-
-def median(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float('nan')
 
 
 # ---------------------------------------------------------------------------
@@ -279,13 +235,13 @@ def sam_step(module: torch.nn.Module, x: torch.Tensor, train: bool,
              amp: bool = False) -> None:
     device = x.device.type
     if train:
-        with autocast(device, amp):
+        with bf16_autocast(device, amp):
             out = module(x)
         out.float().square().mean().backward()
         x.grad = None
         module.zero_grad(set_to_none=True)
     else:
-        with torch.no_grad(), autocast(device, amp):
+        with torch.no_grad(), bf16_autocast(device, amp):
             module(x)
 
 

@@ -15,9 +15,9 @@ from typing import Any, Dict, List, Sequence, Tuple
 import torch
 
 from ..utils import cpu_has_native_bf16
+from ..utils.timing import median, time_interleaved
 from .measure import (Case, build_sam, count_flops, count_parameters,
-                      device_name, median, run_worker, sam_level_shapes,
-                      sam_step, time_interleaved)
+                      device_name, run_worker, sam_level_shapes, sam_step)
 from .naive_sam import sam_flops
 from .table import markdown_table
 

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from ..benchmark.measure import autocast, median, time_interleaved
+from ..utils.precision import bf16_autocast
+from ..utils.timing import median, time_interleaved
 
 DEFAULT_OPSET = 18
 INPUT_NAME = 'inputs'
@@ -185,13 +186,13 @@ def compare_latency(network: DepthNetwork, session, inputs: torch.Tensor,
     ``bf16``, PyTorch under bf16 autocast.
 
     The runtimes are interleaved after one warm-up call each (see
-    :func:`~mrpan_mm.benchmark.measure.time_interleaved`).
+    :func:`~mrpan_mm.utils.timing.time_interleaved`).
     """
     feed = {INPUT_NAME: inputs.numpy()}
 
     def torch_step(amp: bool):
         def step():
-            with torch.no_grad(), autocast('cpu', amp):
+            with torch.no_grad(), bf16_autocast('cpu', amp):
                 network(inputs)
         return step
 

@@ -59,8 +59,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..demo.camera import scaled_intrinsics
 from ..utils.depth_io import write_depth_png
+from ..utils.intrinsics import scaled_intrinsics
 from ..utils.point_cloud import write_ply
 from ..visualization import render_depth_colormap
 

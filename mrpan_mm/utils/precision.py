@@ -8,11 +8,13 @@ same demo training step ran 10x *slower* than fp32 on an AVX2-only CPU
 AVX-512 BF16 (section 11c).  Callers that turn bf16 on by default
 check here first.
 """
+import contextlib
 import functools
 import logging
 import platform
 from typing import Optional
 
+import torch
 from mmengine.logging import print_log
 
 from ..compat import mkldnn_bf16_supported
@@ -72,3 +74,13 @@ def warn_if_emulated_bf16(what: str) -> bool:
         'slower than fp32 here (docs/benchmarks.md section 9).',
         logger='current', level=logging.WARNING)
     return False
+
+
+def bf16_autocast(device: str, enabled: bool):
+    """bf16 autocast on ``device`` (``'cpu'`` or ``'cuda'``) when
+    ``enabled``, else a context that changes nothing.  Unlike the tools'
+    ``--amp``, it does not look at the CPU: the benchmarks and the ONNX
+    latency comparison time bf16 where it is emulated too."""
+    if not enabled:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device, dtype=torch.bfloat16)
