@@ -40,3 +40,23 @@ def test_product_code_does_not_import_demo_or_benchmark(path):
     wrong = [name for name in imported_modules(path)
              if name.startswith(SIDE_WINGS)]
     assert not wrong, f'{path.relative_to(ROOT)} imports {wrong}'
+
+
+WRITERS = [ROOT / p for p in (
+    'tools/infer.py', 'mrpan_mm/apis/depth_inferencer.py',
+    'mrpan_mm/engine/prediction_writer.py', 'mrpan_mm/deploy/webapp.py')]
+
+
+@pytest.mark.parametrize('path', WRITERS,
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_prediction_files_have_one_writer(path):
+    """Catches a caller that writes a prediction's depth PNG, array,
+    colour map or point cloud itself instead of through
+    ``mrpan_mm.utils.prediction_files.PredictionFiles`` (four callers had
+    four naming schemes before, issue #24 item 1)."""
+    calls = {ast.unparse(node.func)
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Call)}
+    assert 'PredictionFiles' in calls
+    assert not calls & {'write_depth_png', 'write_ply', 'np.save',
+                        'cv2.imwrite', 'mmcv.imwrite'}

@@ -42,10 +42,9 @@ from tqdm import tqdm
 
 from mrpan_mm.apis import DepthInferencer
 from mrpan_mm.utils import CheckpointFileError, warn_if_emulated_bf16
-from mrpan_mm.utils.depth_io import MAX_PNG_DEPTH, write_depth_png
+from mrpan_mm.utils.depth_io import MAX_PNG_DEPTH
 from mrpan_mm.utils.intrinsics import scaled_intrinsics
-from mrpan_mm.utils.point_cloud import write_ply
-from mrpan_mm.visualization import render_depth_colormap
+from mrpan_mm.utils.prediction_files import PredictionFiles
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg')
@@ -179,27 +178,6 @@ def intrinsics_for(args: argparse.Namespace, nyu: bool,
     return scaled_intrinsics(*shape)
 
 
-class OutputWriter:
-    """Writes every output file of one input; counts clipped PNGs."""
-
-    def __init__(self, args: argparse.Namespace, nyu: bool) -> None:
-        self.args, self.nyu = args, nyu
-        self.clipped: List[str] = []
-        os.makedirs(args.out, exist_ok=True)
-
-    def __call__(self, name: str, image: np.ndarray,
-                 depth: np.ndarray) -> None:
-        path = osp.join(self.args.out, name)
-        np.save(path + '_depth.npy', depth)
-        if write_depth_png(path + '_depth.png', depth):
-            self.clipped.append(name)
-        colour = render_depth_colormap(depth, cmap=self.args.cmap)
-        cv2.imwrite(path + '_color.png', colour[..., ::-1])
-        if self.args.ply:
-            write_ply(path + '.ply', depth, image[..., ::-1],
-                      intrinsics_for(self.args, self.nyu, depth.shape))
-
-
 def batches(frames: Iterator[Frame], size: int,
             skipped: Optional[List[str]]) -> Iterator[List[Frame]]:
     """Readable frames in lists of ``size``; unreadable ones go to
@@ -231,7 +209,10 @@ def run(args: argparse.Namespace) -> List[str]:
                                  show_progress=False)
     if args.amp and args.device == 'cpu':
         warn_if_emulated_bf16('tools/infer.py --amp')
-    write = OutputWriter(args, default_intrinsics(cfg))
+    nyu = default_intrinsics(cfg)
+    files = PredictionFiles(
+        args.out, ('npy', 'png', 'color') + (('ply', ) if args.ply else ()),
+        args.cmap, lambda shape: intrinsics_for(args, nyu, shape))
     skipped = [] if args.skip_bad else None
     names: List[str] = []
     with tqdm(total=total, desc='depth', unit='img',
@@ -245,14 +226,14 @@ def run(args: argparse.Namespace) -> List[str]:
             if len(images) == 1:
                 depths = [depths]
             for (name, image, _), depth in zip(batch, depths):
-                write(name, image, depth)
+                files.write(name, depth, image)
                 names.append(name)
             # inputs done so far, skipped ones included
             progress.update(len(names) + len(skipped or []) - progress.n)
-    if write.clipped:
+    if files.clipped:
         warnings.warn(f'depth beyond {MAX_PNG_DEPTH} m clipped in the PNGs '
-                      f'of {len(write.clipped)} input(s), e.g. '
-                      f'{write.clipped[0]} (the .npy files keep it)')
+                      f'of {len(files.clipped)} input(s), e.g. '
+                      f'{files.clipped[0]} (the .npy files keep it)')
     if skipped:
         print(f'infer.py: skipped {len(skipped)} unreadable input(s):',
               *skipped, sep='\n  ', file=sys.stderr)

@@ -4,8 +4,6 @@ import os.path as osp
 import warnings
 from typing import List, Optional, Sequence, Union
 
-import mmcv
-import mmengine
 import numpy as np
 import torch
 from mmcv.transforms import Compose
@@ -21,7 +19,8 @@ from mmseg.structures import SegDataSample
 
 from ..datasets.transforms import LoadBoundaryMap
 from ..utils.checkpoint_io import use_safe_checkpoint_loader
-from ..utils.depth_io import MAX_PNG_DEPTH, write_depth_png
+from ..utils.depth_io import MAX_PNG_DEPTH
+from ..utils.prediction_files import PredictionFiles
 from ..visualization import render_depth_colormap
 
 InputType = Union[str, np.ndarray]
@@ -204,16 +203,17 @@ class DepthInferencer(BaseInferencer):
         """Colour maps (RGB, (H + 20) x W x 3) with the depth range."""
         if not return_vis and not img_out_dir:
             return None
+        files = PredictionFiles(img_out_dir, ('color', ), cmap) \
+            if img_out_dir else None
         visuals = []
         for pred in preds:
-            visual = render_depth_colormap(_depth_array(pred), cmap=cmap)
-            if img_out_dir:
-                mmengine.mkdir_or_exist(img_out_dir)
-                name = self._output_name(pred, self.num_visualized_imgs)
-                mmcv.imwrite(visual[..., ::-1],
-                                 osp.join(img_out_dir, f'{name}_color.png'))
+            depth = _depth_array(pred)
+            if files:
+                files.write(self._output_name(pred, self.num_visualized_imgs),
+                            depth)
             self.num_visualized_imgs += 1
-            visuals.append(visual)
+            if return_vis:
+                visuals.append(render_depth_colormap(depth, cmap=cmap))
         return visuals if return_vis else None
 
     def postprocess(self,
@@ -227,19 +227,16 @@ class DepthInferencer(BaseInferencer):
             return preds[0] if len(preds) == 1 else preds
         depths = [_depth_array(pred) for pred in preds]
         if pred_out_dir:
-            mmengine.mkdir_or_exist(pred_out_dir)
-            clipped = []
+            files = PredictionFiles(pred_out_dir, ('npy', 'png'))
             for pred, depth in zip(preds, depths):
-                path = osp.join(pred_out_dir,
-                                self._output_name(pred, self.num_pred_imgs))
-                np.save(path + '_depth.npy', depth)
-                if write_depth_png(path + '_depth.png', depth):
-                    clipped.append(path + '_depth.png')
+                files.write(self._output_name(pred, self.num_pred_imgs),
+                            depth)
                 self.num_pred_imgs += 1
-            if clipped:
+            if files.clipped:
                 warnings.warn(f'depth beyond {MAX_PNG_DEPTH} m clipped in '
-                              f'{len(clipped)} PNG(s), e.g. {clipped[0]} '
-                              '(the .npy files keep the values)')
+                              f'{len(files.clipped)} PNG(s), e.g. '
+                              f'{files.clipped[0]} (the .npy files keep the '
+                              'values)')
         single = len(depths) == 1
         return dict(
             predictions=depths[0] if single else depths,

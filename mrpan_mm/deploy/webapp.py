@@ -6,11 +6,14 @@ bytes to ``/predict``; the server decodes and checks them, predicts depth
 through one function, ``predict(image_bgr) -> depth_m``, and writes the
 results under a temporary folder:
 
-* ``input.png``: the image the model saw;
-* ``color.png``: the colour-mapped depth with its range (metres);
+* ``<stem>_input.png``: the image the model saw;
+* ``<stem>_color.png``: the colour-mapped depth with its range (metres);
 * ``<stem>_depth.png``: 16-bit depth in millimetres (0 = none);
 * ``<stem>.ply``: the coloured point cloud, back-projected with the NYU
-  Depth v2 camera's intrinsics scaled to the image.
+  Depth v2 camera's intrinsics scaled to the image
+
+(:class:`~mrpan_mm.utils.prediction_files.PredictionFiles`, as
+``tools/infer.py`` names them).
 
 ``/predict`` answers JSON: the result's URLs and the inference time, or a
 message for the page (``error``).  Problems with the upload (empty, too
@@ -38,7 +41,6 @@ import io
 import ipaddress
 import json
 import logging
-import os
 import os.path as osp
 import re
 import shutil
@@ -59,10 +61,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from ..utils.depth_io import write_depth_png
 from ..utils.intrinsics import scaled_intrinsics
-from ..utils.point_cloud import write_ply
-from ..visualization import render_depth_colormap
+from ..utils.prediction_files import PredictionFiles
 
 logger = logging.getLogger(__name__)
 
@@ -186,15 +186,12 @@ class ResultStore:
         """Write the result files; returns the result id and file names."""
         result_id = uuid.uuid4().hex
         folder = osp.join(self.root, result_id)
-        names = dict(input='input.png', color='color.png',
-                     depth=f'{stem}_depth.png', ply=f'{stem}.ply')
-        paths = {key: osp.join(folder, name) for key, name in names.items()}
-        os.makedirs(folder)
-        cv2.imwrite(paths['input'], image)
-        cv2.imwrite(paths['color'], render_depth_colormap(depth)[..., ::-1])
-        write_depth_png(paths['depth'], depth)
-        write_ply(paths['ply'], depth, image[..., ::-1],
-                  scaled_intrinsics(*depth.shape))
+        paths = PredictionFiles(
+            folder, ('input', 'color', 'png', 'ply'),
+            intrinsics=lambda shape: scaled_intrinsics(*shape)).write(
+                stem, depth, image)
+        names = {'depth' if kind == 'png' else kind: osp.basename(path)
+                 for kind, path in paths.items()}
         with self._lock:
             self._folders[result_id] = names
             while len(self._folders) > self.keep:

@@ -1,6 +1,5 @@
 """Saving every test prediction as a 16-bit depth PNG."""
 import logging
-import os
 import os.path as osp
 from typing import Optional, Sequence
 
@@ -8,7 +7,8 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from mmseg.registry import HOOKS
 
-from ..utils.depth_io import MAX_PNG_DEPTH, write_depth_png
+from ..utils.depth_io import MAX_PNG_DEPTH
+from ..utils.prediction_files import PredictionFiles
 
 
 @HOOKS.register_module()
@@ -31,12 +31,12 @@ class SaveDepthPredictionHook(Hook):
     def __init__(self, out_dir: str) -> None:
         self.out_dir = out_dir
         self.written = set()
-        self.clipped = 0
 
     def before_test(self, runner) -> None:
-        os.makedirs(self.out_dir, exist_ok=True)
+        # named like the annotations, which tools/eval_predictions.py reads
+        self.files = PredictionFiles(self.out_dir, ('png', ),
+                                     suffixes=dict(png='.png'))
         self.written.clear()
-        self.clipped = 0
 
     def after_test_iter(self,
                         runner,
@@ -50,14 +50,13 @@ class SaveDepthPredictionHook(Hook):
                     f'{sample.img_path}: another test image has the stem '
                     f'{stem!r}; its prediction would overwrite {stem}.png')
             self.written.add(stem)
-            depth = sample.pred_depth_map.data[0].float().cpu().numpy()
-            if write_depth_png(osp.join(self.out_dir, f'{stem}.png'), depth):
-                self.clipped += 1
+            self.files.write(
+                stem, sample.pred_depth_map.data[0].float().cpu().numpy())
 
     def after_test(self, runner) -> None:
         print_log(f'{len(self.written)} depth predictions (uint16 mm) '
                   f'written to {self.out_dir}', logger='current')
-        if self.clipped:
+        if self.files.clipped:
             print_log(f'depth beyond {MAX_PNG_DEPTH} m was clipped in '
-                      f'{self.clipped} prediction(s)', logger='current',
-                      level=logging.WARNING)
+                      f'{len(self.files.clipped)} prediction(s)',
+                      logger='current', level=logging.WARNING)
