@@ -38,8 +38,8 @@ VARIANTS: Dict[str, List[str]] = {
     ],
     '+GAM': ['model.neck.use_sam=False', 'model.decode_head.refine=basic'],
     '+SAM': ['model.neck.use_gam=False', 'model.decode_head.refine=basic'],
-    '+MACA': ['model.decode_head.refine=basic'],
-    '+MACA+RRM': [],  # the demo config
+    '+MACA': ['model.decode_head.refine=basic'],  # the demo config
+    '+MACA+RRM': ['model.decode_head.refine=rrm'],  # the paper's model
 }
 # Every run also scores the depth edges (Hu et al.'s F1 at three thresholds).
 BOUNDARY_OPTIONS = [
