@@ -9,6 +9,7 @@ from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig
 from .strict_pretrained import load_pretrained, pretrained_entry
+from .trimmed_conv import convert_to_trimmed
 
 NUM_ENCODER_LEVELS = 4
 
@@ -55,6 +56,12 @@ class FiveLevelEncoder(BaseModule):
             channels. Default: (32, 64).
         channels_last_outputs (bool): The encoder returns ``(N, H, W, C)``
             levels; they are permuted to ``(N, C, H, W)``. Default: False.
+        trim_padding_taps (bool): Make the encoder's stride-1 "same"
+            convolutions skip the kernel taps that can only meet zero
+            padding on small maps (:mod:`.trimmed_conv`): the same outputs
+            and gradients, cheaper when a level is smaller than a kernel
+            (ConvNeXt's 7x7 on the 2x3 and 1x1 maps of a 36x48 input).
+            Default: False.
         norm_cfg (dict): Norm layer of the stem. Default: BN.
         act_cfg (dict): Activation of the stem. Default: ReLU.
         init_cfg (dict | list[dict], optional): A ``dict(type='Pretrained',
@@ -81,6 +88,7 @@ class FiveLevelEncoder(BaseModule):
                  encoder_channels: Sequence[int],
                  stem_channels: Sequence[int] = (32, 64),
                  channels_last_outputs: bool = False,
+                 trim_padding_taps: bool = False,
                  norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
                  act_cfg: ConfigType = dict(type='ReLU'),
                  init_cfg: OptMultiConfig = None):
@@ -107,6 +115,8 @@ class FiveLevelEncoder(BaseModule):
             act_cfg=act_cfg) for i, (c_in, c_out) in enumerate(
                 zip((3, ) + tuple(stem_channels[:-1]), stem_channels))))
         self.encoder = MODELS.build(encoder)
+        if trim_padding_taps:
+            convert_to_trimmed(self.encoder)
         self.encoder_type = encoder['type']
 
     def init_weights(self):
