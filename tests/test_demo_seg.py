@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
+from mmseg.datasets.transforms import LoadAnnotations
 
 from mrpan_mm.demo import (DemoRoomsSegDataset, majority_class_baseline,
                            make_demo_dataset)
@@ -73,7 +74,7 @@ def test_dataset_reads_class_maps(rooms):
         data_root=rooms,
         data_prefix=dict(img_path='images/test',
                          seg_map_path='seg_annotations/test'),
-        pipeline=[dict(type='LoadAnnotations')], test_mode=True)
+        pipeline=[LoadAnnotations()], test_mode=True)
     assert dataset.metainfo['classes'] == CLASSES
     assert len(dataset.metainfo['palette']) == len(CLASSES)
     assert len(dataset) == 3
