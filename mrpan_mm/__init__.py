@@ -24,6 +24,7 @@ install_mmcv_ops_fallback()
 from . import (datasets, engine, evaluation, models,  # noqa: E402,F401
                visualization)
 from . import apis  # noqa: E402,F401
+from . import demo  # noqa: E402,F401  (after datasets: it writes them)
 from .utils.config_files import (get_config_path,  # noqa: E402,F401
                                  list_configs)
 from .version import __version__  # noqa: E402,F401

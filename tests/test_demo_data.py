@@ -1,5 +1,6 @@
 """Tests of the procedural RGB-D demo rooms (``mrpan_mm.demo``)."""
 import dataclasses
+import hashlib
 import os
 import os.path as osp
 import re
@@ -12,8 +13,10 @@ from mmseg.datasets import NYUDataset
 from mmseg.datasets.transforms import LoadDepthAnnotation
 
 from mrpan_mm.demo import (Camera, make_demo_dataset, mean_depth_baseline,
-                           pixel_rays, render_scene, render_view,
-                           sample_scene, scaled_intrinsics)
+                           pixel_rays, render_labelled_view, render_scene,
+                           render_view, sample_scene, scaled_intrinsics)
+from mrpan_mm.demo.furniture import BUILDERS, sample_pieces
+from mrpan_mm.demo.labels import CLASSES, IGNORE_INDEX, box_class
 from mrpan_mm.demo.raycast import (intersect_boxes, intersect_room,
                                    segments_blocked)
 from mrpan_mm.demo.render import cast_from_camera
@@ -35,7 +38,8 @@ def empty_room(size, box_lo=(), box_hi=()):
         box_lo=box_lo,
         box_hi=np.asarray(box_hi, dtype=float).reshape(-1, 3),
         piece_offsets=np.array([0, len(box_lo)] if len(box_lo) else [0]),
-        box_materials=np.full(len(box_lo), 3))
+        box_materials=np.full(len(box_lo), 3),
+        box_classes=np.full(len(box_lo), CLASSES.index('chair'), np.uint8))
 
 
 def sample_files(root):
@@ -293,3 +297,82 @@ def test_tool_rig_and_force_as_a_user_runs_them(tmp_path):
     assert mtimes() == before, 'a complete dataset was re-rendered'
     run_tool('make_demo_data.py', again + ['--force'])
     assert all(a != b for a, b in zip(mtimes(), before)), '--force'
+
+
+#: SHA-256 over the relative path and bytes of every image and depth PNG
+#: of ``make_demo_dataset(root, **GOLDEN)``, sorted by path, as written by
+#: commit 720c287 (before the class maps were added).
+GOLDEN = dict(num_train=4, num_test=2, size=(48, 64), train_size=(36, 48),
+              seed=3)
+GOLDEN_SHA256 = \
+    '8985964c03cc105ad77029ae3550eae68e2b697c5fc6a1917ffafabf43a14181'
+
+
+def test_class_maps_leave_rgb_and_depth_bytes_unchanged(tmp_path):
+    root = str(tmp_path)
+    make_demo_dataset(root, **GOLDEN)
+    digest = hashlib.sha256()
+    for name in sample_files(root):
+        if name.startswith(('images', 'annotations')):
+            digest.update(name.encode())
+            with open(osp.join(root, name), 'rb') as f:
+                digest.update(f.read())
+    assert digest.hexdigest() == GOLDEN_SHA256
+
+
+def surface_points(scene, camera, depth):
+    """(H, W, 3) world points seen at the pixel centres, from the depth."""
+    rays = pixel_rays(camera, *depth.shape)  # z-depth 1 along the axis
+    return camera.position + depth[..., None].astype(np.float64) * rays
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_class_maps_name_the_surface_at_each_pixel(seed):
+    """Back-project every pixel with its depth and check the class against
+    the scene geometry: floor at y = 0, ceiling at the room height, walls
+    on the x or z faces, furniture on a box of that class."""
+    scene, camera = sample_scene(np.random.default_rng(seed))
+    bgr, depth, labels = render_labelled_view(scene, camera, *SIZE)
+    assert labels.dtype == np.uint8 and labels.shape == SIZE
+    plain_bgr, plain_depth = render_view(scene, camera, *SIZE)
+    assert np.array_equal(bgr, plain_bgr)
+    assert np.array_equal(depth, plain_depth)
+    points = surface_points(scene, camera, depth)
+    tol = 1e-4  # float32 depth of points a few metres away
+    room = scene.room_size
+    by_class = {name: labels == CLASSES.index(name) for name in CLASSES}
+    np.testing.assert_allclose(points[by_class['floor']][:, 1], 0, atol=tol)
+    np.testing.assert_allclose(points[by_class['ceiling']][:, 1], room[1],
+                               atol=tol)
+    wall = points[by_class['wall']]
+    on_wall = np.min(np.abs(np.concatenate(
+        [wall[:, [0, 2]], room[[0, 2]] - wall[:, [0, 2]]], axis=1)), axis=1)
+    assert wall.size and np.all(on_wall < tol)
+    furniture = labels >= 3
+    assert furniture.any() and not np.any(labels == IGNORE_INDEX)
+    inside = ((points[furniture][:, None] > scene.box_lo - tol) &
+              (points[furniture][:, None] < scene.box_hi + tol)).all(-1)
+    same_class = scene.box_classes[None] == labels[furniture][:, None]
+    assert np.all((inside & same_class).any(axis=1))
+
+
+def test_box_class_is_the_piece_kind_except_small_objects():
+    assert CLASSES[:3] == ('wall', 'floor', 'ceiling')
+    assert box_class('desk', 'wood') == CLASSES.index('desk')
+    assert box_class('bookcase', 'wood') == CLASSES.index('bookcase')
+    assert box_class('bookcase', 'books') == CLASSES.index('objects')
+    assert box_class('table', 'decor_a') == CLASSES.index('objects')
+    pieces = sample_pieces(np.random.default_rng(0), 'living_room')
+    assert pieces and all(p.kind in BUILDERS for p in pieces)
+
+
+def test_label_maps_layout(demo_root):
+    for split in ('train', 'test'):
+        folder = osp.join(demo_root, 'seg_annotations', split)
+        images = os.listdir(osp.join(demo_root, 'images', split))
+        assert sorted(os.listdir(folder)) == sorted(
+            n[:-4] + '.png' for n in images)
+        for name in os.listdir(folder):
+            labels = cv2.imread(osp.join(folder, name), cv2.IMREAD_UNCHANGED)
+            assert labels.dtype == np.uint8 and labels.shape == SIZE
+            assert labels.max() < len(CLASSES)

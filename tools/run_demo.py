@@ -1,11 +1,15 @@
-"""The CPU demo behind ``make demo``.
+"""The CPU demo behind ``make demo``, for depth or for segmentation.
 
 1. Generates the embedded procedural-room dataset if it is missing (test
-   views at 120x160, training views at the config's ``crop_size``).
-2. Trains ``configs/mrpan_demo_cpu.py`` (the same run as ``python
-   tools/train.py configs/mrpan_demo_cpu.py``), which evaluates at the end,
-   logs the metric table and writes RGB | GT | prediction | error panels.
-3. Compares with predicting the training-set mean depth and writes
+   views at 120x160, training views at the config's ``crop_size``; RGB,
+   depth and class maps).
+2. Trains the task's config (the same run as ``python tools/train.py
+   CONFIG``), which evaluates at the end, logs the metric table and writes
+   panels: ``--task depth`` (default) ``configs/mrpan_demo_cpu.py``, RGB |
+   GT | prediction | error; ``--task seg`` ``configs/mrpan_seg_demo_cpu.py``,
+   RGB | GT | prediction.
+3. Compares with a trivial predictor (depth: the training-set mean depth;
+   seg: the training set's most frequent class everywhere) and writes
    ``demo_summary.json`` in the work dir.
 """
 import argparse
@@ -20,16 +24,24 @@ import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 from mmengine.config import DictAction
 from mmengine.runner import Runner
 
-from mrpan_mm.demo import make_demo_dataset, mean_depth_baseline
+from mrpan_mm.demo import (majority_class_baseline, make_demo_dataset,
+                           mean_depth_baseline)
+from mrpan_mm.demo.labels import CLASSES
 from mrpan_mm.engine import load_config
 
 REPORTED = ('abs_rel', 'rmse', 'log10', 'd1', 'd2', 'd3')
+#: The demo config of each task.
+TASKS = dict(depth='configs/mrpan_demo_cpu.py',
+             seg='configs/mrpan_seg_demo_cpu.py')
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description='Run the MRPAN CPU demo')
-    parser.add_argument('--config', default='configs/mrpan_demo_cpu.py')
-    parser.add_argument('--work-dir', default='work_dirs/mrpan_demo_cpu')
+    parser.add_argument('--task', choices=sorted(TASKS), default='depth',
+                        help='depth (make demo) or semantic segmentation')
+    parser.add_argument('--config', help='default: the task\'s demo config')
+    parser.add_argument('--work-dir',
+                        help='default: work_dirs/<the config\'s name>')
     parser.add_argument('--data-root', default='data/demo_rooms')
     parser.add_argument('--num-train', type=int, default=1200,
                         help='training views to render if missing')
@@ -41,13 +53,19 @@ def parse_args():
     return parser.parse_args()
 
 
-def final_metrics(runner: Runner) -> dict:
-    """Metrics of the last validation, as logged by the runner."""
+def final_metrics(runner: Runner, keys) -> dict:
+    """Metrics ``keys`` of the last validation, as logged by the runner."""
     scalars = runner.message_hub.log_scalars
     return {
         key: scalars[f'val/{key}'].current()
-        for key in REPORTED if f'val/{key}' in scalars
+        for key in keys if f'val/{key}' in scalars
     }
+
+
+def panel_paths(runner: Runner) -> list:
+    """The panels the visualization hook wrote, sorted."""
+    return sorted(
+        glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*')))
 
 
 def improvement_claim(metrics: dict, baseline: dict) -> str:
@@ -68,10 +86,75 @@ def improvement_claim(metrics: dict, baseline: dict) -> str:
             f"{baseline['d1']:.3f}).")
 
 
+def write_summary(cfg, summary: dict) -> str:
+    """Write ``demo_summary.json`` into the work dir; returns its path."""
+    out = osp.join(cfg.work_dir, 'demo_summary.json')
+    with open(out, 'w') as f:
+        json.dump(summary, f, indent=2)
+    return out
+
+
+def report_depth(runner: Runner, cfg, data_root: str, seconds: dict) -> None:
+    """Depth: the metric table against the training-mean depth."""
+    metrics = final_metrics(runner, REPORTED)
+    # Scored as the model is: the test metric's protocol (its default too).
+    baseline = mean_depth_baseline(
+        data_root, cfg.test_evaluator.get('protocol', 'eigen'))
+    panels = panel_paths(runner)
+    out = write_summary(cfg, dict(
+        metrics=metrics,
+        mean_depth_baseline=baseline,
+        abs_rel_improvement=baseline['abs_rel'] / metrics['abs_rel'],
+        seconds=seconds,
+        panels=panels))
+
+    print('\nMRPAN CPU demo finished in '
+          f"{seconds['total'] / 60:.1f} min (data {seconds['data']:.0f} s)")
+    print(f"{'':24}" + ''.join(f'{k:>9}' for k in REPORTED))
+    print(f"{'MRPAN (demo config)':24}" +
+          ''.join(f'{metrics.get(k, float("nan")):9.3f}' for k in REPORTED))
+    print(f"{'training-mean depth':24}{baseline['abs_rel']:9.3f}" +
+          ' ' * 27 + f"{baseline['d1']:9.3f}")
+    print(improvement_claim(metrics, baseline))
+    print(f'{len(panels)} panels (RGB | GT | prediction | error) in '
+          f"{osp.join(runner.log_dir, 'vis_data', 'vis_image')}")
+    print(f'summary: {out}')
+
+
+def report_seg(runner: Runner, cfg, data_root: str, seconds: dict) -> None:
+    """Segmentation: per-class IoU and mIoU against the majority class."""
+    keys = ['mIoU', 'aAcc', 'mAcc'] + [f'IoU.{name}' for name in CLASSES]
+    logged = final_metrics(runner, keys)
+    metrics = {key: logged[key] for key in ('mIoU', 'aAcc', 'mAcc')}
+    metrics['class_iou'] = {name: logged[f'IoU.{name}'] for name in CLASSES}
+    baseline = majority_class_baseline(data_root)
+    margin = metrics['mIoU'] - baseline['mIoU']
+    panels = panel_paths(runner)
+    out = write_summary(cfg, dict(
+        metrics=metrics, majority_class_baseline=baseline,
+        miou_margin=margin, seconds=seconds, panels=panels))
+
+    print('\nMRPAN segmentation CPU demo finished in '
+          f"{seconds['total'] / 60:.1f} min (data {seconds['data']:.0f} s)")
+    print(f"{'IoU (%), test split':24}{'MRPAN':>9}{'majority':>9}")
+    for name in CLASSES:
+        print(f'{name:24}{metrics["class_iou"][name]:9.2f}'
+              f'{baseline["class_iou"][name]:9.2f}')
+    for key in ('mIoU', 'aAcc'):
+        print(f'{key:24}{metrics[key]:9.2f}{baseline[key]:9.2f}')
+    print(f"mIoU {metrics['mIoU']:.2f} vs {baseline['mIoU']:.2f} for "
+          f"predicting '{baseline['majority_class']}' everywhere: "
+          f'{margin:+.2f} points.')
+    print(f'{len(panels)} panels (RGB | GT | prediction) in '
+          f"{osp.join(runner.log_dir, 'vis_data', 'vis_image')}")
+    print(f'summary: {out}')
+
+
 def main():
     args = parse_args()
     start = time.perf_counter()
-    cfg = load_config(args.config, args.cfg_options, args.work_dir, 'none')
+    cfg = load_config(args.config or TASKS[args.task], args.cfg_options,
+                      args.work_dir, 'none')
     # training views at the network's input size: what the pipeline
     # resizes them to anyway, at a fraction of the rendering time
     make_demo_dataset(args.data_root, args.num_train, args.num_test,
@@ -82,36 +165,10 @@ def main():
         cfg[loader].dataset.data_root = args.data_root
     runner = Runner.from_cfg(cfg)
     runner.train()
-    total_seconds = time.perf_counter() - start
-
-    metrics = final_metrics(runner)
-    # Scored as the model is: the test metric's protocol (its default too).
-    baseline = mean_depth_baseline(
-        args.data_root, cfg.test_evaluator.get('protocol', 'eigen'))
-    panels = sorted(
-        glob.glob(osp.join(runner.log_dir, 'vis_data', 'vis_image', '*')))
-    summary = dict(
-        metrics=metrics,
-        mean_depth_baseline=baseline,
-        abs_rel_improvement=baseline['abs_rel'] / metrics['abs_rel'],
-        seconds=dict(data=round(data_seconds, 1),
-                     total=round(total_seconds, 1)),
-        panels=panels)
-    out = osp.join(cfg.work_dir, 'demo_summary.json')
-    with open(out, 'w') as f:
-        json.dump(summary, f, indent=2)
-
-    print('\nMRPAN CPU demo finished in '
-          f'{total_seconds / 60:.1f} min (data {data_seconds:.0f} s)')
-    print(f"{'':24}" + ''.join(f'{k:>9}' for k in REPORTED))
-    print(f"{'MRPAN (demo config)':24}" +
-          ''.join(f'{metrics.get(k, float("nan")):9.3f}' for k in REPORTED))
-    print(f"{'training-mean depth':24}{baseline['abs_rel']:9.3f}" +
-          ' ' * 27 + f"{baseline['d1']:9.3f}")
-    print(improvement_claim(metrics, baseline))
-    print(f'{len(panels)} panels (RGB | GT | prediction | error) in '
-          f"{osp.join(runner.log_dir, 'vis_data', 'vis_image')}")
-    print(f'summary: {out}')
+    seconds = dict(data=round(data_seconds, 1),
+                   total=round(time.perf_counter() - start, 1))
+    report = report_seg if args.task == 'seg' else report_depth
+    report(runner, cfg, args.data_root, seconds)
 
 
 if __name__ == '__main__':

@@ -1,10 +1,14 @@
-"""Write the procedural rooms as an NYU-layout RGB-D dataset.
+"""Write the procedural rooms as an NYU-layout RGB-D dataset with labels.
 
-Layout (the one mmseg's ``NYUDataset`` reads)::
+Layout (the one mmseg's ``NYUDataset`` reads, plus mmseg's ``ann_dir`` of
+class maps for ``DemoRoomsSegDataset``)::
 
-    root/images/{train,test}/<scene>_<index>.jpg       BGR, 8 bit
-    root/annotations/{train,test}/<scene>_<index>.png  z-depth, uint16, mm
-    root/meta.json                                     generation manifest
+    root/images/{train,test}/<scene>_<index>.jpg           BGR, 8 bit
+    root/annotations/{train,test}/<scene>_<index>.png      z-depth, uint16, mm
+    root/seg_annotations/{train,test}/<scene>_<index>.png  classes, uint8
+                                                           (.labels.CLASSES,
+                                                           255 = none)
+    root/meta.json                                         generation manifest
 
 Sample ``i`` of a split is rendered from its own generator seeded with
 ``(seed, split, i)``, so the splits never share scenes and the output is
@@ -21,28 +25,32 @@ import numpy as np
 from tqdm import tqdm
 
 from ..datasets.converters.nyu_layout import (DEPTH_DIR, IMAGE_DIR,
-                                              NYULayoutWriter)
+                                              LABEL_DIR, NYULayoutWriter)
 from ..datasets.nyu_metadata import SPLITS
 from ..utils.depth_io import metres_to_mm
-from .render import render_view
+from .render import render_labelled_view
 from .scene import DEFAULT_RIG, sample_scene
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: class maps added
 MANIFEST = 'meta.json'
 JPEG_QUALITY = 95
 #: Names of the sample files written here: ``<scene>_<5 digits>.jpg|png``.
 _SAMPLE_FILE = re.compile(r'^[a-z_]+_\d{5}\.(jpg|png)$')
 
 
-def _split_dirs(root: str, split: str) -> Tuple[str, str]:
-    """Image and annotation folders of ``split``."""
-    return osp.join(root, IMAGE_DIR, split), osp.join(root, DEPTH_DIR, split)
+def _split_dirs(root: str, split: str) -> Tuple[str, str, str]:
+    """Image, depth and label folders of ``split``."""
+    return tuple(
+        osp.join(root, folder, split)
+        for folder in (IMAGE_DIR, DEPTH_DIR, LABEL_DIR))
 
 
-def _sample_paths(root: str, split: str, stem: str) -> Tuple[str, str]:
-    """Image and depth file paths of one sample."""
-    img_dir, ann_dir = _split_dirs(root, split)
-    return osp.join(img_dir, stem + '.jpg'), osp.join(ann_dir, stem + '.png')
+def _sample_paths(root: str, split: str, stem: str) -> Tuple[str, str, str]:
+    """Image, depth and label file paths of one sample."""
+    img_dir, depth_dir, label_dir = _split_dirs(root, split)
+    return (osp.join(img_dir, stem + '.jpg'),
+            osp.join(depth_dir, stem + '.png'),
+            osp.join(label_dir, stem + '.png'))
 
 
 def _parameters(num_train: int, num_test: int, size: Tuple[int, int],
@@ -83,19 +91,20 @@ def _remove_samples(root: str) -> None:
 
 def write_sample(root: str, split: str, index: int, seed: int,
                  size: Tuple[int, int], rig: str) -> str:
-    """Render sample ``index`` of ``split`` and write its two files.
+    """Render sample ``index`` of ``split`` and write its three files.
 
     Returns:
         The file stem ``<scene>_<index>``.
     """
     rng = np.random.default_rng([seed, SPLITS.index(split), index])
     scene, camera = sample_scene(rng, rig)
-    bgr, depth = render_view(scene, camera, *size)
+    bgr, depth, labels = render_labelled_view(scene, camera, *size)
     stem = f'{scene.kind}_{index:05d}'
     writer = NYULayoutWriter(root, jpeg_quality=JPEG_QUALITY)
     writer.start_sample(split, stem, root)
     writer.write_image(split, stem, bgr)
     writer.write_depth_mm(split, stem, metres_to_mm(depth, stem))
+    writer.write_labels(split, stem, labels)
     return stem
 
 

@@ -6,7 +6,7 @@ wall side).  Every box carries a material *role* (``'wood'``, ``'fabric'``
 ...); the scene assigns one material per role so that a room looks
 consistent.  All sizes are in metres.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -21,9 +21,12 @@ class Piece:
     Attributes:
         boxes: ``(lo, hi, role)`` triples, corners (3,) in the local frame.
         against_wall: whether it is placed with its back on a wall.
+        kind: its name in :data:`BUILDERS` (set by :func:`sample_pieces`),
+            the class of its boxes in the label maps (:mod:`.labels`).
     """
     boxes: Tuple[Box, ...]
     against_wall: bool
+    kind: str = ''
 
     def extent(self) -> Tuple[np.ndarray, np.ndarray]:
         """(3,) lower and upper corners of the local bounding box."""
@@ -193,7 +196,7 @@ SCENE_FURNITURE: Dict[str, Tuple[Tuple[str, int, int], ...]] = {
 def sample_pieces(rng: np.random.Generator, kind: str) -> List[Piece]:
     """The furniture of one room of scene type ``kind``, largest first."""
     return [
-        BUILDERS[name](rng)
+        replace(BUILDERS[name](rng), kind=name)
         for name, low, high in SCENE_FURNITURE[kind]
         for _ in range(rng.integers(low, high + 1))
     ]

@@ -14,6 +14,7 @@ import numpy as np
 
 from .camera import (Camera, box_pixel_window, pixel_rays,
                      scaled_intrinsics)
+from .labels import FACE_CLASSES
 from .raycast import intersect_boxes, intersect_room, segments_blocked
 from .scene import NUM_ROOM_FACES, Scene, sample_scene
 from .textures import antialias_fade, pattern_values, surface_uv
@@ -124,6 +125,18 @@ def shade(scene: Scene, origin: np.ndarray, dirs: np.ndarray, hits: Hits,
     return np.clip(radiance, 0.0, 1.0)**(1.0 / GAMMA)
 
 
+def _colour(scene: Scene, camera: Camera, height: int, width: int,
+            supersample: int) -> np.ndarray:
+    """(height, width, 3) uint8 BGR image of ``scene``, supersampled."""
+    origin = np.asarray(camera.position, dtype=np.float64)[:, None]
+    focal = scaled_intrinsics(height, width)[0]
+    rgb = shade(scene, origin,
+                *cast_from_camera(scene, camera, height, width, supersample),
+                focal)
+    rgb = rgb.T.reshape(height, supersample, width, supersample, 3)
+    return np.rint(rgb.mean(axis=(1, 3))[..., ::-1] * 255).astype(np.uint8)
+
+
 def render_view(scene: Scene,
                 camera: Camera,
                 height: int,
@@ -138,15 +151,30 @@ def render_view(scene: Scene,
         bgr: (height, width, 3) uint8 image.
         depth: (height, width) float32 z-depth in metres.
     """
-    origin = np.asarray(camera.position, dtype=np.float64)[:, None]
-    focal = scaled_intrinsics(height, width)[0]
-    rgb = shade(scene, origin,
-                *cast_from_camera(scene, camera, height, width, supersample),
-                focal)
-    rgb = rgb.T.reshape(height, supersample, width, supersample, 3)
-    bgr = np.rint(rgb.mean(axis=(1, 3))[..., ::-1] * 255).astype(np.uint8)
-    depth = cast_from_camera(scene, camera, height, width, 1)[1].t
-    return bgr, depth.reshape(height, width).astype(np.float32)
+    bgr, depth, _ = render_labelled_view(scene, camera, height, width,
+                                         supersample)
+    return bgr, depth
+
+
+def render_labelled_view(
+        scene: Scene,
+        camera: Camera,
+        height: int,
+        width: int,
+        supersample: int = 2) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`render_view` plus the class of the surface at each pixel
+    centre (where the depth is taken).
+
+    Returns:
+        bgr: (height, width, 3) uint8 image.
+        depth: (height, width) float32 z-depth in metres.
+        labels: (height, width) uint8 class indices of :mod:`.labels`.
+    """
+    hits = cast_from_camera(scene, camera, height, width, 1)[1]
+    classes = np.concatenate([FACE_CLASSES, scene.box_classes])
+    return (_colour(scene, camera, height, width, supersample),
+            hits.t.reshape(height, width).astype(np.float32),
+            classes[hits.surface].reshape(height, width))
 
 
 def render_scene(rng: np.random.Generator, height: int,

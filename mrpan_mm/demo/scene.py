@@ -12,6 +12,7 @@ import numpy as np
 
 from .camera import Camera
 from .furniture import SCENE_FURNITURE, Piece, sample_pieces
+from .labels import box_class
 from .textures import CHECKER, PLAIN, PLANKS, STRIPES, TILES, Material
 
 NUM_ROOM_FACES = 6
@@ -68,6 +69,7 @@ class Scene:
         materials: the material table.
         face_materials: (6,) material index of each room face.
         box_materials: (B,) material index of each box.
+        box_classes: (B,) class index of each box (:mod:`.labels`).
         light_position: (3,) point light in metres.
         light_color: (3,) RGB light tint around 1.
         light_power: direct irradiance at the light-falloff distance.
@@ -83,6 +85,7 @@ class Scene:
     materials: Tuple[Material, ...]
     face_materials: np.ndarray
     box_materials: np.ndarray
+    box_classes: np.ndarray
     light_position: np.ndarray
     light_color: np.ndarray
     light_power: float
@@ -215,7 +218,8 @@ def _furnish(rng: np.random.Generator, pieces: List[Piece], room: np.ndarray,
     free spot in ``tries`` attempts are dropped).
 
     Returns:
-        ``(lo, hi, roles)`` per placed piece, corners (B, 3) in metres.
+        ``(lo, hi, roles, classes)`` per placed piece: corners (B, 3) in
+        metres, material role and class index of each box.
     """
     placed, taken = [], []
     for piece in pieces:
@@ -226,7 +230,9 @@ def _furnish(rng: np.random.Generator, pieces: List[Piece], room: np.ndarray,
             bounds = np.stack([pose[0].min(axis=0), pose[1].max(axis=0)])
             if _fits(bounds[0], bounds[1], taken, camera, clearance):
                 taken.append(bounds)
-                placed.append((*pose, [b[2] for b in piece.boxes]))
+                placed.append((*pose, [b[2] for b in piece.boxes],
+                               [box_class(piece.kind, b[2])
+                                for b in piece.boxes]))
                 break
     return placed
 
@@ -270,6 +276,8 @@ def _assemble(kind: str, room: np.ndarray, placed: List[Tuple],
         face_materials=np.array([0, 0, 1, 2, 0, 0]),
         box_materials=np.array([3 + role_names.index(r) for r in box_roles],
                                dtype=np.int64),
+        box_classes=np.array([c for p in placed for c in p[3]],
+                             dtype=np.uint8),
         light_position=np.array([
             rng.uniform(0.25, 0.75) * room[0], room[1] - 0.3,
             rng.uniform(0.25, 0.75) * room[2]

@@ -123,7 +123,8 @@ class NYULayoutWriter:
                 max(high, valid.max() / MM_PER_METRE))
 
     def write_labels(self, split: str, stem: str, labels: np.ndarray) -> None:
-        """Write an H x W uint8 label map (0 unlabelled, 1..40) as PNG."""
+        """Write an H x W uint8 label map as PNG (NYU40: 0 unlabelled,
+        1..40; the demo rooms: 0..14, 255 none)."""
         if labels.dtype != np.uint8 or labels.ndim != 2:
             raise TypeError('labels must be an H x W uint8 array, got '
                             f'{labels.dtype} {labels.shape}')
