@@ -10,7 +10,8 @@ from .protocols import (DEPTH_EVAL_PROTOCOLS, KITTI_CROPS, DepthEvalProtocol,
                         build_protocol)
 
 __all__ = [
-    'ClassIoUMetric', 'class_iou', 'NYUDepthMetric', 'DEPTH_EVAL_PROTOCOLS', 'DepthEvalProtocol',
+    'ClassIoUMetric', 'class_iou', 'NYUDepthMetric', 'DEPTH_EVAL_PROTOCOLS',
+    'DepthEvalProtocol',
     'EigenProtocol', 'Hu2019Protocol', 'KITTIProtocol', 'KITTI_CROPS',
     'build_protocol', 'ALIGNMENTS', 'align_prediction', 'sobel_magnitude',
     'edge_precision_recall_f1', 'canny_depth_edges', 'depth_boundary_errors'
