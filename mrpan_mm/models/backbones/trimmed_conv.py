@@ -27,6 +27,10 @@ class PaddingTrimmedConv2d(nn.Conv2d):
 
     def _conv_forward(self, input: torch.Tensor, weight: torch.Tensor,
                       bias) -> torch.Tensor:
+        if torch.compiler.is_exporting() or torch.onnx.is_in_onnx_export():
+            # an exported graph serves every input size (ONNX --dynamic):
+            # the full kernel, whose result is the same
+            return super()._conv_forward(input, weight, bias)
         pad_h, pad_w = self.padding
         reach_h = min(pad_h, input.size(-2) - 1)
         reach_w = min(pad_w, input.size(-1) - 1)
