@@ -1,14 +1,13 @@
 """Visualizer drawing depth panels from mmseg data samples."""
 from typing import Optional, Sequence
 
-import mmcv
 import numpy as np
 from mmengine.structures import PixelData
-from mmengine.visualization import Visualizer
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 
 from .depth_panel import render_depth_panel
+from .panel_visualizer import PanelVisualizer
 
 
 def _depth_array(pixel_data: PixelData) -> np.ndarray:
@@ -33,7 +32,7 @@ def crop_to_evaluated_region(image: np.ndarray, metainfo: dict) -> np.ndarray:
 
 
 @VISUALIZERS.register_module()
-class DepthPanelVisualizer(Visualizer):
+class DepthPanelVisualizer(PanelVisualizer):
     """Draws RGB | ground truth | prediction | error-map panels.
 
     A drop-in visualizer for mmseg's ``SegVisualizationHook``: with
@@ -66,49 +65,21 @@ class DepthPanelVisualizer(Visualizer):
                  band: int = 20) -> None:
         super().__init__(name=name,
                          vis_backends=vis_backends,
-                         save_dir=save_dir)
+                         save_dir=save_dir,
+                         band=band)
         self.depth_range = tuple(depth_range) if depth_range else None
         self.cmap = cmap
         self.delta = delta
-        self.band = band
 
-    def add_datasample(self,
-                       name: str,
-                       image: np.ndarray,
-                       data_sample: Optional[SegDataSample] = None,
-                       draw_gt: bool = True,
-                       draw_pred: bool = True,
-                       show: bool = False,
-                       wait_time: float = 0,
-                       out_file: Optional[str] = None,
-                       step: int = 0) -> None:
-        """Draw a panel and show it, write it to ``out_file`` or store it.
-
-        Args:
-            name: Image identifier (file name stem of the stored panel).
-            image: RGB image (H, W, 3), uint8.
-            data_sample: Sample with ``gt_depth_map`` and/or
-                ``pred_depth_map`` (``PixelData``, (1, H, W), metres).
-            draw_gt: Whether to draw the ground truth (and error map).
-            draw_pred: Whether to draw the prediction (and error map).
-            show: Display the panel in a window instead of storing it.
-            wait_time: Display time in seconds when ``show``.
-            out_file: Write the panel to this file instead of the backends.
-            step: Global step recorded by the backends.
-        """
-        if data_sample is None:
-            data_sample = SegDataSample()
+    def render_panel(self, image: np.ndarray, data_sample: SegDataSample,
+                     draw_gt: bool, draw_pred: bool) -> np.ndarray:
+        """:func:`render_depth_panel` of ``gt_depth_map`` /
+        ``pred_depth_map`` (``PixelData``, (1, H, W), metres) over the
+        evaluated region of ``image``; the error map needs both."""
         gt = _depth_array(data_sample.gt_depth_map) if (
             draw_gt and 'gt_depth_map' in data_sample) else None
         pred = _depth_array(data_sample.pred_depth_map) if (
             draw_pred and 'pred_depth_map' in data_sample) else None
         image = crop_to_evaluated_region(image, data_sample.metainfo)
-        panel = render_depth_panel(image, pred, gt, self.depth_range,
-                                   self.cmap, self.delta, self.band)
-        self.set_image(panel)
-        if show:
-            self.show(panel, win_name=name, wait_time=wait_time)
-        if out_file is not None:
-            mmcv.imwrite(mmcv.rgb2bgr(panel), out_file)
-        else:
-            self.add_image(name, panel, step)
+        return render_depth_panel(image, pred, gt, self.depth_range,
+                                  self.cmap, self.delta, self.band)

@@ -1,13 +1,12 @@
 """RGB | ground truth | prediction panels of class maps."""
-from typing import Optional, Sequence
+from typing import Sequence
 
-import mmcv
 import numpy as np
-from mmengine.visualization import Visualizer
 from mmseg.registry import VISUALIZERS
 from mmseg.structures import SegDataSample
 
 from .depth_panel import _put_text
+from .panel_visualizer import PanelVisualizer
 
 #: Colour of pixels whose class is not in the palette (e.g. 255, ignored).
 UNLABELLED_COLOUR = (0, 0, 0)
@@ -47,7 +46,7 @@ def render_seg_panel(image: np.ndarray, tiles: Sequence[tuple],
 
 
 @VISUALIZERS.register_module()
-class SegPanelVisualizer(Visualizer):
+class SegPanelVisualizer(PanelVisualizer):
     """Draws RGB | ground truth | prediction panels of class maps.
 
     A drop-in visualizer for mmseg's ``SegVisualizationHook`` (the class
@@ -63,52 +62,14 @@ class SegPanelVisualizer(Visualizer):
         band: Height in pixels of the title bands.
     """
 
-    def __init__(self,
-                 name: str = 'visualizer',
-                 vis_backends: Optional[Sequence[dict]] = None,
-                 save_dir: Optional[str] = None,
-                 band: int = 20) -> None:
-        super().__init__(name=name,
-                         vis_backends=vis_backends,
-                         save_dir=save_dir)
-        self.band = band
-
-    def add_datasample(self,
-                       name: str,
-                       image: np.ndarray,
-                       data_sample: Optional[SegDataSample] = None,
-                       draw_gt: bool = True,
-                       draw_pred: bool = True,
-                       show: bool = False,
-                       wait_time: float = 0,
-                       out_file: Optional[str] = None,
-                       step: int = 0) -> None:
-        """Draw a panel and show it, write it to ``out_file`` or store it.
-
-        Args:
-            name: Image identifier (file name stem of the stored panel).
-            image: RGB image (H, W, 3), uint8.
-            data_sample: Sample with ``gt_sem_seg`` and/or ``pred_sem_seg``
-                (``PixelData``, (1, H, W) class indices).
-            draw_gt: Whether to draw the ground truth.
-            draw_pred: Whether to draw the prediction.
-            show: Display the panel in a window instead of storing it.
-            wait_time: Display time in seconds when ``show``.
-            out_file: Write the panel to this file instead of the backends.
-            step: Global step recorded by the backends.
-        """
-        data_sample = data_sample or SegDataSample()
+    def render_panel(self, image: np.ndarray, data_sample: SegDataSample,
+                     draw_gt: bool, draw_pred: bool) -> np.ndarray:
+        """RGB | ``gt_sem_seg`` | ``pred_sem_seg`` (``PixelData``, (1, H, W)
+        class indices), each map drawn when present and asked for."""
         tiles = [(title, data_sample.get(key).data.cpu().numpy()[0])
                  for title, key, wanted in (
                      ('ground truth', 'gt_sem_seg', draw_gt),
                      ('prediction', 'pred_sem_seg', draw_pred))
                  if wanted and key in data_sample]
-        panel = render_seg_panel(image, tiles, self.dataset_meta['palette'],
-                                 self.band)
-        self.set_image(panel)
-        if show:
-            self.show(panel, win_name=name, wait_time=wait_time)
-        if out_file is not None:
-            mmcv.imwrite(mmcv.rgb2bgr(panel), out_file)
-        else:
-            self.add_image(name, panel, step)
+        return render_seg_panel(image, tiles, self.dataset_meta['palette'],
+                                self.band)
