@@ -7,6 +7,7 @@ finite and strictly positive.  With no mask given, invalid target pixels
 are left out of the means (``ignore_invalid=True``, the default) or every
 pixel counts, as in the reference code (``ignore_invalid=False``).
 """
+from abc import ABCMeta, abstractmethod
 from typing import Optional, Tuple
 
 import torch
@@ -65,7 +66,7 @@ def log_abs_error(pred: Tensor, target: Tensor) -> Tensor:
     return torch.log((pred - target).abs() + LOG_OFFSET)
 
 
-class DepthTermLoss(nn.Module):
+class DepthTermLoss(nn.Module, metaclass=ABCMeta):
     """Configuration, input preparation and weighting of a depth term.
 
     :meth:`forward` prepares the inputs once (shape check, mask, zeroed
@@ -131,12 +132,12 @@ class DepthTermLoss(nn.Module):
         return self.loss_weight * self.term(pred, target.to(pred.dtype),
                                             valid_mask)
 
+    @abstractmethod
     def term(self, pred: Tensor, target: Tensor,
              valid_mask: Optional[Tensor]) -> Tensor:
         """The unweighted term of prepared inputs (see :meth:`forward`):
         invalid target pixels are 0, ``valid_mask`` None means every pixel.
         """
-        raise NotImplementedError
 
 
 def sobel_pair(pred: Tensor, target: Tensor, valid_mask: Optional[Tensor]
