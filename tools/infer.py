@@ -41,7 +41,7 @@ from mmengine.config import Config, DictAction
 from tqdm import tqdm
 
 from mrpan_mm.apis import DepthInferencer
-from mrpan_mm.utils import CheckpointFileError, warn_if_emulated_bf16
+from mrpan_mm.utils import CheckpointFileError
 from mrpan_mm.utils.depth_io import MAX_PNG_DEPTH
 from mrpan_mm.utils.intrinsics import scaled_intrinsics
 from mrpan_mm.utils.prediction_files import PredictionFiles
@@ -65,7 +65,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--flip-aug', action='store_true',
                         help='average with the mirrored prediction')
     parser.add_argument('--amp', action='store_true',
-                        help='autocast: bf16 on the CPU, fp16 on CUDA')
+                        help='autocast: fp16 on CUDA, bf16 on the CPU '
+                        '(mrpan_mm/utils/precision.py)')
     parser.add_argument('--ply', action='store_true',
                         help='also write a coloured point cloud per input')
     for name in ('fx', 'fy', 'cx', 'cy'):
@@ -206,9 +207,7 @@ def run(args: argparse.Namespace) -> List[str]:
         cfg.merge_from_dict(args.cfg_options)
     total = count_inputs(args.input)
     inferencer = DepthInferencer(cfg, args.checkpoint, args.device,
-                                 show_progress=False)
-    if args.amp and args.device == 'cpu':
-        warn_if_emulated_bf16('tools/infer.py --amp')
+                                 show_progress=False, amp=args.amp)
     nyu = default_intrinsics(cfg)
     files = PredictionFiles(
         args.out, ('npy', 'png', 'color') + (('ply', ) if args.ply else ()),
@@ -221,8 +220,7 @@ def run(args: argparse.Namespace) -> List[str]:
                              skipped):
             images = [image for _, image, _ in batch]
             depths = inferencer(images, batch_size=len(images),
-                                flip_aug=args.flip_aug,
-                                amp=args.amp)['predictions']
+                                flip_aug=args.flip_aug)['predictions']
             if len(images) == 1:
                 depths = [depths]
             for (name, image, _), depth in zip(batch, depths):

@@ -12,7 +12,6 @@ from mmcv.transforms import LoadImageFromFile
 from mmengine.infer.infer import BaseInferencer, ModelType
 from mmengine.model import revert_sync_batchnorm
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint_to_model
 from mmseg.datasets.transforms import LoadDepthAnnotation
 from mmseg.registry import TRANSFORMS
 from mmseg.structures import SegDataSample
@@ -20,7 +19,9 @@ from mmseg.structures import SegDataSample
 from ..datasets.transforms import LoadBoundaryMap
 from ..utils.checkpoint_io import use_safe_checkpoint_loader
 from ..utils.depth_io import MAX_PNG_DEPTH
+from ..utils.precision import autocast, autocast_dtype
 from ..utils.prediction_files import PredictionFiles
+from ..utils.state_dict import check_state_dict
 from ..visualization import render_depth_colormap
 
 InputType = Union[str, np.ndarray]
@@ -91,7 +92,6 @@ class DepthInferencer(BaseInferencer):
 
     * ``flip_aug``: average the prediction of the image and of its mirror
       image, mirrored back: (f(x) + flip(f(flip(x)))) / 2.
-    * ``amp``: autocast (bf16 on the CPU, fp16 on CUDA).
     * ``pred_out_dir``: write ``<name>_depth.png`` (uint16 millimetres,
       0 = none, clipped at 65.535 m with a warning) and ``<name>_depth.npy``
       (float32 metres); ``<name>`` is the input file's stem, or a running
@@ -110,10 +110,14 @@ class DepthInferencer(BaseInferencer):
         device: e.g. ``'cpu'``, ``'cuda:0'``; default: CUDA if available.
         scope: Registry scope, ``'mmseg'``.
         show_progress: Show the base class's progress bar.
+        amp: Predict under autocast, in the dtype
+            :func:`~mrpan_mm.utils.precision.autocast_dtype` gives an
+            explicit request (fp16 on CUDA, bf16 on the CPU, with a warning
+            where the CPU emulates bf16).
     """
 
     preprocess_kwargs: set = set()
-    forward_kwargs: set = {'flip_aug', 'amp'}
+    forward_kwargs: set = {'flip_aug'}
     visualize_kwargs: set = {'return_vis', 'img_out_dir', 'cmap'}
     postprocess_kwargs: set = {'pred_out_dir', 'return_datasample'}
 
@@ -122,7 +126,8 @@ class DepthInferencer(BaseInferencer):
                  weights: Optional[str] = None,
                  device: Optional[str] = None,
                  scope: Optional[str] = 'mmseg',
-                 show_progress: bool = True) -> None:
+                 show_progress: bool = True,
+                 amp: bool = False) -> None:
         if not model:
             raise ValueError(
                 'DepthInferencer needs a config (model=...): the config '
@@ -130,6 +135,7 @@ class DepthInferencer(BaseInferencer):
                 'building it would run code from the file')
         self.num_pred_imgs = 0
         self.num_visualized_imgs = 0
+        self.weights = weights
         init_default_scope(scope)
         use_safe_checkpoint_loader()  # ``weights`` runs no code when read
         super().__init__(model=model, weights=weights, device=device,
@@ -139,6 +145,9 @@ class DepthInferencer(BaseInferencer):
         if any(hook.get('type') == 'ChannelsLastHook'
                for hook in self.cfg.get('custom_hooks', [])):
             self.model.to(memory_format=torch.channels_last)
+        self.autocast_dtype = autocast_dtype(
+            next(self.model.parameters()).device, 'explicit',
+            'DepthInferencer(amp=True)') if amp else None
 
     def _load_weights_to_model(self, model: torch.nn.Module,
                                checkpoint: Optional[dict], cfg) -> None:
@@ -146,7 +155,10 @@ class DepthInferencer(BaseInferencer):
             warnings.warn('no weights given: the depth comes from a randomly '
                           'initialised model')
             return
-        _load_checkpoint_to_model(model, checkpoint, strict=True)
+        model.load_state_dict(
+            check_state_dict(model, checkpoint.get('state_dict', checkpoint),
+                             source=self.weights),
+            strict=True)
 
     def _init_pipeline(self, cfg) -> Compose:
         return Compose(
@@ -173,13 +185,13 @@ class DepthInferencer(BaseInferencer):
                                 **kwargs)
 
     @torch.no_grad()
-    def forward(self, inputs: dict, flip_aug: bool = False,
-                amp: bool = False) -> List[SegDataSample]:
-        """``model.test_step`` on a batch, optionally with flip averaging."""
-        device = next(self.model.parameters()).device
-        dtype = torch.float16 if device.type == 'cuda' else torch.bfloat16
+    def forward(self, inputs: dict,
+                flip_aug: bool = False) -> List[SegDataSample]:
+        """``model.test_step`` on a batch, optionally with flip averaging,
+        under autocast if the inferencer was built with ``amp=True``."""
         mirrored = None
-        with torch.autocast(device.type, dtype=dtype, enabled=amp):
+        with autocast(next(self.model.parameters()).device,
+                      self.autocast_dtype):
             if flip_aug:
                 mirrored = self.model.test_step(
                     dict(inputs=[img.flip(-1) for img in inputs['inputs']],

@@ -23,7 +23,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from ..compat import CPU_FLASH_SDPA_OP
-from ..utils.precision import bf16_autocast
+from ..utils.precision import autocast, autocast_dtype
 from .models import (build_model, build_optim_wrapper, spec_config,
                      synthetic_batch)
 
@@ -32,6 +32,14 @@ MIB = 1024 * 1024
 
 def device_name() -> str:
     return 'cuda' if torch.cuda.is_available() else 'cpu'
+
+
+def variant_dtype(device: str, amp: bool) -> Optional[torch.dtype]:
+    """The autocast dtype of a ``bf16`` variant (None for fp32): an
+    explicit bf16 request, so bf16 is measured where the CPU emulates it
+    too (with a warning)."""
+    return autocast_dtype(device, 'explicit', 'benchmark bf16 variant',
+                          'bfloat16') if amp else None
 
 
 def count_parameters(model: torch.nn.Module) -> int:
@@ -73,7 +81,7 @@ class Case:
     """One model variant ready to run inference / training steps.
 
     The first fields describe the case (:meth:`describe` passes them to a
-    memory subprocess); :meth:`build` fills the last five.
+    memory subprocess); :meth:`build` fills the last six.
     """
     spec: str
     shape: Sequence[int]
@@ -88,6 +96,7 @@ class Case:
     cfg: Any = field(default=None, repr=False)
     data: Any = field(default=None, repr=False)
     optim_wrapper: Any = field(default=None, repr=False)
+    dtype: Optional[torch.dtype] = field(default=None, repr=False)
 
     @property
     def variant(self) -> str:
@@ -100,6 +109,7 @@ class Case:
     def build(self, train: bool) -> 'Case':
         torch.manual_seed(self.seed)
         self.device = device_name()
+        self.dtype = variant_dtype(self.device, self.amp)
         self.cfg = spec_config(self.spec, self.encoder, self.cfg_options)
         self.model = build_model(self.cfg).to(self.device)
         if self.channels_last:
@@ -120,7 +130,7 @@ class Case:
 
     def infer_step(self) -> Any:
         self.model.eval()
-        with torch.no_grad(), bf16_autocast(self.device, self.amp):
+        with torch.no_grad(), autocast(self.device, self.dtype):
             return self.model.test_step(self.data)
 
     def train_step(self) -> Any:
@@ -232,16 +242,18 @@ def build_sam(channels: int, kv_stride: int, naive: bool, qk_ratio: int = 8,
 
 
 def sam_step(module: torch.nn.Module, x: torch.Tensor, train: bool,
-             amp: bool = False) -> None:
+             dtype: Optional[torch.dtype] = None) -> None:
+    """One SAM forward (and backward if ``train``), under autocast to
+    ``dtype`` (:func:`variant_dtype`) unless it is None."""
     device = x.device.type
     if train:
-        with bf16_autocast(device, amp):
+        with autocast(device, dtype):
             out = module(x)
         out.float().square().mean().backward()
         x.grad = None
         module.zero_grad(set_to_none=True)
     else:
-        with torch.no_grad(), bf16_autocast(device, amp):
+        with torch.no_grad(), autocast(device, dtype):
             module(x)
 
 

@@ -112,13 +112,15 @@ def build_model(cfg: Config) -> torch.nn.Module:
 
 
 def build_optim_wrapper(model: torch.nn.Module, cfg: Config, amp: bool):
-    """The config's optimizer; ``amp`` wraps it in bf16/fp16 autocast."""
+    """The config's optimizer; ``amp`` wraps it in bf16 autocast (an
+    explicit request, :mod:`mrpan_mm.utils.precision`)."""
     from mmengine.optim import build_optim_wrapper as _build
     optim_cfg = copy.deepcopy(cfg.get('optim_wrapper', None)) or dict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))
     optim_cfg = dict(type='OptimWrapper', optimizer=optim_cfg['optimizer'])
     if amp:  # bf16 even where it is emulated: that is what is measured
-        optim_cfg.update(type='AnyDeviceAmpOptimWrapper', emulated_bf16=True)
+        optim_cfg.update(type='AnyDeviceAmpOptimWrapper', emulated_bf16=True,
+                         dtype='bfloat16')
     return _build(model, optim_cfg)
 
 

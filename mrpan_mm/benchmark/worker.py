@@ -15,7 +15,7 @@ import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 import torch
 
 from mrpan_mm.benchmark.measure import (Case, build_sam, device_name,
-                                        peak_memory, sam_step)
+                                        peak_memory, sam_step, variant_dtype)
 
 
 def run(task):
@@ -36,7 +36,8 @@ def run(task):
         if not task['train']:
             module.eval()
         with peak_memory(device) as mem:
-            sam_step(module, x, task['train'], task.get('amp', False))
+            sam_step(module, x, task['train'],
+                     variant_dtype(device, task.get('amp', False)))
     else:
         raise ValueError(f'unknown task kind {task["kind"]!r}')
     mem['seconds'] = time.perf_counter() - t0

@@ -16,13 +16,13 @@ ONNX ``MatMul``/``Softmax`` nodes from opset 17 on.
 import importlib
 import json
 from dataclasses import dataclass
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from ..utils.precision import bf16_autocast
+from ..utils.precision import autocast
 from ..utils.timing import median, time_interleaved
 
 DEFAULT_OPSET = 18
@@ -181,25 +181,27 @@ def compare_with_pytorch(network: DepthNetwork, session,
 
 
 def compare_latency(network: DepthNetwork, session, inputs: torch.Tensor,
-                    repeat: int, bf16: bool = True) -> Dict[str, float]:
-    """Median milliseconds per call: ONNX Runtime, PyTorch fp32 and, with
-    ``bf16``, PyTorch under bf16 autocast.
+                    repeat: int,
+                    dtype: Optional[torch.dtype]) -> Dict[str, float]:
+    """Median milliseconds per call: ONNX Runtime, PyTorch fp32 and, unless
+    ``dtype`` (from :func:`~mrpan_mm.utils.precision.autocast_dtype`) is
+    None, PyTorch under autocast to ``dtype`` (``torch_bfloat16``, ...).
 
     The runtimes are interleaved after one warm-up call each (see
     :func:`~mrpan_mm.utils.timing.time_interleaved`).
     """
     feed = {INPUT_NAME: inputs.numpy()}
 
-    def torch_step(amp: bool):
+    def torch_step(cast: Optional[torch.dtype]):
         def step():
-            with torch.no_grad(), bf16_autocast('cpu', amp):
+            with torch.no_grad(), autocast('cpu', cast):
                 network(inputs)
         return step
 
     steps = dict(onnxruntime=lambda: session.run([OUTPUT_NAME], feed),
-                 torch_fp32=torch_step(False))
-    if bf16:
-        steps['torch_bf16'] = torch_step(True)
+                 torch_fp32=torch_step(None))
+    if dtype is not None:
+        steps['torch_' + str(dtype).split('.')[-1]] = torch_step(dtype)
     times = time_interleaved(list(steps.values()), repeat)
     labels = tuple(steps)
     return {label: 1000 * median(t) for label, t in zip(labels, times)}

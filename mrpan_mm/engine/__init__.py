@@ -1,6 +1,5 @@
-from .hooks import (ChannelsLastHook, CheckpointMismatchError,
-                    NonFiniteLossError, NonFiniteLossHook,
-                    SafeCheckpointLoadHook, checkpoint_mismatch)
+from .hooks import (ChannelsLastHook, NonFiniteLossError, NonFiniteLossHook,
+                    SafeCheckpointLoadHook)
 from .launch import (add_common_args, config_from_args,
                      distributed_session, enable_amp, enable_tensorboard,
                      enable_visualization, load_config,
@@ -11,9 +10,9 @@ from .test_options import (enable_save_pred, enable_test_amp, enable_tta,
                            flip_tta_pipeline)
 
 __all__ = [
-    'AnyDeviceAmpOptimWrapper', 'ChannelsLastHook', 'CheckpointMismatchError',
-    'NonFiniteLossError', 'NonFiniteLossHook', 'SafeCheckpointLoadHook',
-    'SaveDepthPredictionHook', 'add_common_args', 'checkpoint_mismatch',
+    'AnyDeviceAmpOptimWrapper', 'ChannelsLastHook', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'SafeCheckpointLoadHook', 'SaveDepthPredictionHook',
+    'add_common_args',
     'config_from_args', 'distributed_session', 'enable_amp',
     'enable_save_pred', 'enable_test_amp',
     'enable_tensorboard', 'enable_tta', 'enable_visualization',

@@ -1,7 +1,6 @@
 """Runner hooks."""
 import math
-import re
-from typing import List, Optional
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -11,7 +10,8 @@ from mmengine.model import BaseTTAModel, is_model_wrapper
 from mmengine.runner import find_latest_checkpoint
 from mmseg.registry import HOOKS
 
-from ..utils import drop_config_text, use_safe_checkpoint_loader
+from ..utils import (CheckpointMismatchError, check_state_dict,
+                     drop_config_text, use_safe_checkpoint_loader)
 
 
 @HOOKS.register_module()
@@ -50,9 +50,9 @@ class SafeCheckpointLoadHook(Hook):
     checkpoint is read for ``load_from`` / ``--resume`` / testing (by any
     loader, remote URLs included), the config text it holds is dropped
     before ``Runner.resume`` would execute it, and its ``state_dict`` is
-    compared with the model: with ``strict=True`` the run
-    stops on missing, unexpected or mis-shaped keys (MMEngine itself only
-    warns), listing them.  Our configs enable it::
+    compared with the model (:func:`~mrpan_mm.utils.check_state_dict`):
+    with ``strict=True`` the run stops on missing, unexpected or mis-shaped
+    keys (MMEngine itself only warns), listing them.  Our configs enable it::
 
         default_hooks = dict(
             checkpoint_loading=dict(type='SafeCheckpointLoadHook',
@@ -77,19 +77,16 @@ class SafeCheckpointLoadHook(Hook):
         drop_config_text(checkpoint)
         if not self.strict:
             return
-        problems = checkpoint_mismatch(
-            bare_model(runner.model), checkpoint.get('state_dict', checkpoint),
-            self.max_listed)
-        if problems:
+        try:
+            check_state_dict(bare_model(runner.model),
+                             checkpoint.get('state_dict', checkpoint),
+                             source=checkpoint_source(runner),
+                             max_listed=self.max_listed)
+        except CheckpointMismatchError as error:
             raise CheckpointMismatchError(
-                f'checkpoint {checkpoint_source(runner)} does not match the '
-                'model of this config:\n' + '\n'.join(problems) +
-                '\nFix the config or the checkpoint, or load the matching '
-                'part with default_hooks.checkpoint_loading.strict=False.')
-
-
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint whose weights do not fit the model."""
+                f'{error}\nFix the config or the checkpoint, or load the '
+                'matching part with '
+                'default_hooks.checkpoint_loading.strict=False.') from None
 
 
 def bare_model(model: nn.Module) -> nn.Module:
@@ -98,41 +95,6 @@ def bare_model(model: nn.Module) -> nn.Module:
     while is_model_wrapper(model) or isinstance(model, BaseTTAModel):
         model = model.module
     return model
-
-
-def checkpoint_mismatch(model: nn.Module, state_dict: dict,
-                        max_listed: int = 20) -> List[str]:
-    """Lines describing how ``state_dict`` differs from ``model``'s.
-
-    Keys are compared after removing a DDP ``module.`` prefix (as the runner
-    does); BatchNorm ``num_batches_tracked`` may be missing (MMEngine
-    ignores it).  Returns an empty list when every key and shape matches.
-    """
-    expected = model.state_dict()
-    loaded = {re.sub(r'^module\.', '', k): v for k, v in state_dict.items()}
-    missing = [
-        k for k in expected
-        if k not in loaded and not k.endswith('num_batches_tracked')
-    ]
-    unexpected = [k for k in loaded if k not in expected]
-    misshaped = [
-        f'{k}: checkpoint {tuple(loaded[k].shape)}, model '
-        f'{tuple(expected[k].shape)}' for k in expected
-        if k in loaded and hasattr(loaded[k], 'shape')
-        and tuple(loaded[k].shape) != tuple(expected[k].shape)
-    ]
-    lines = []
-    for kind, keys in (('missing keys (in the model, not the checkpoint)',
-                        missing),
-                       ('unexpected keys (in the checkpoint, not the model)',
-                        unexpected), ('mis-shaped keys', misshaped)):
-        if keys:
-            more = len(keys) - max_listed
-            lines.append(f'  {len(keys)} {kind}:')
-            lines += [f'    {k}' for k in keys[:max_listed]]
-            if more > 0:
-                lines.append(f'    ... and {more} more')
-    return lines
 
 
 def checkpoint_source(runner) -> str:

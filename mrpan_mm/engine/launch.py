@@ -66,22 +66,25 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def enable_amp(cfg: Config) -> None:
-    """Turn on mixed precision (``--amp``).
+    """Turn on mixed precision (``--amp``), an explicit request.
 
     GPU: fp16 with dynamic loss scaling, as mmseg's ``--amp``.  CPU: bf16
-    autocast through :class:`AnyDeviceAmpOptimWrapper`.
+    autocast through :class:`AnyDeviceAmpOptimWrapper`, with
+    ``emulated_bf16=True`` (bf16 even where the CPU emulates it, with a
+    warning; :mod:`mrpan_mm.utils.precision`).
     """
     wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if wrapper_type in ('AmpOptimWrapper', 'AnyDeviceAmpOptimWrapper'):
+    if wrapper_type == 'AmpOptimWrapper':
         print_log('Mixed precision is already enabled in the config.',
                   logger='current', level=logging.WARNING)
         return
-    if wrapper_type != 'OptimWrapper':
+    if wrapper_type not in ('OptimWrapper', 'AnyDeviceAmpOptimWrapper'):
         raise ValueError('--amp needs optim_wrapper.type="OptimWrapper", '
                          f'got {wrapper_type!r}')
-    cfg.optim_wrapper.type = 'AnyDeviceAmpOptimWrapper'
-    if torch.cuda.is_available():
+    if wrapper_type == 'OptimWrapper' and torch.cuda.is_available():
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    cfg.optim_wrapper.type = 'AnyDeviceAmpOptimWrapper'
+    cfg.optim_wrapper.emulated_bf16 = True
 
 
 def enable_tensorboard(cfg: Config) -> None:

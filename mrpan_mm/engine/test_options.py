@@ -5,18 +5,23 @@ from typing import List, Optional, Sequence
 import torch
 from mmengine.config import Config
 
-from mrpan_mm.utils import warn_if_emulated_bf16
+from mrpan_mm.utils.precision import autocast_dtype
 
 
 def enable_test_amp(cfg: Config) -> None:
-    """Autocast at test time (``--amp``): MMEngine's ``TestLoop(fp16=True)``
-    runs ``mmengine.runner.amp.autocast``, i.e. fp16 on CUDA and bf16 on
-    the CPU."""
+    """Autocast at test time (``--amp``), an explicit request to
+    :func:`~mrpan_mm.utils.precision.autocast_dtype`.
+
+    MMEngine's ``TestLoop(fp16=True)`` runs ``mmengine.runner.amp.autocast``
+    with the device's default dtype (fp16 on CUDA, bf16 on the CPU), which
+    is what the policy gives an explicit request
+    (``tests/test_precision_policy.py`` checks that they agree).
+    """
+    device = 'cuda' if torch.cuda.is_available() else 'cpu'
     test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
-    test_cfg['fp16'] = True
+    test_cfg['fp16'] = autocast_dtype(device, 'explicit',
+                                      'tools/test.py --amp') is not None
     cfg.test_cfg = test_cfg
-    if not torch.cuda.is_available():
-        warn_if_emulated_bf16('tools/test.py --amp')
 
 
 def enable_save_pred(cfg: Config, out_dir: Optional[str],

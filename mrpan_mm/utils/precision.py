@@ -1,18 +1,38 @@
-"""Whether this CPU computes in bfloat16 natively.
+"""The precision policy: the one place that decides the autocast dtype.
 
-bf16 autocast is the largest CPU speed lever where oneDNN has bf16 kernels
-(CPUs with AVX-512 BF16 / AMX): about 2.2x fp32 on the machine of
-``docs/benchmarks.md`` section 3.  Elsewhere PyTorch emulates bf16: the
-same demo training step ran 10x *slower* than fp32 on an AVX2-only CPU
-(section 9), a neck convolution 2x slower on an AVX-512 CPU without
-AVX-512 BF16 (section 11c).  Callers that turn bf16 on by default
-check here first.
+Training (``AnyDeviceAmpOptimWrapper``, ``tools/train.py --amp``), testing
+(``tools/test.py --amp``), inference (``DepthInferencer(amp=True)``,
+``tools/infer.py --amp``), the benchmarks and the ONNX latency comparison
+all ask :func:`autocast_dtype` and autocast with :func:`autocast`:
+
+===========================  =====================  =====================
+device                       ``request='auto'``     ``request='explicit'``
+===========================  =====================  =====================
+CUDA                         ``dtype``, else fp16   ``dtype``, else fp16
+CPU with native bf16         bf16                   bf16
+CPU, bf16 emulated           None (fp32), logged    bf16, with a warning
+===========================  =====================  =====================
+
+``'auto'`` is a default nobody asked for at run time: a config's
+``AnyDeviceAmpOptimWrapper``, the ONNX tool's PyTorch bf16 column.
+``'explicit'`` is a user's request: ``--amp`` of the tools,
+``DepthInferencer(amp=True)``, ``emulated_bf16=True``, the benchmark's
+bf16 variants.  An explicit request is honoured; a default never picks a
+path several times slower than fp32 without saying so.
+
+Why the CPU decides: bf16 autocast is the largest CPU speed lever where
+oneDNN has bf16 kernels (CPUs with AVX-512 BF16 / AMX): about 2.2x fp32
+on the machine of ``docs/benchmarks.md`` section 3.  Elsewhere PyTorch
+emulates bf16: the same demo training step ran 10x *slower* than fp32 on
+an AVX2-only CPU (section 9), a neck convolution 2x slower on an AVX-512
+CPU without AVX-512 BF16 (section 11c).  The policy in prose:
+``docs/architecture.md``, section "Precision".
 """
 import contextlib
 import functools
 import logging
 import platform
-from typing import Optional
+from typing import ContextManager, Optional, Union
 
 import torch
 from mmengine.logging import print_log
@@ -57,30 +77,63 @@ def cpu_has_native_bf16() -> bool:
     return bool(flags & BF16_CPU_FLAGS)
 
 
-def warn_if_emulated_bf16(what: str) -> bool:
-    """Log one warning when bf16 on this CPU is emulated.
+REQUESTS = ('auto', 'explicit')
+
+
+def autocast_dtype(device: Union[str, torch.device],
+                   request: str,
+                   what: str,
+                   dtype: Optional[Union[str, torch.dtype]] = None
+                   ) -> Optional[torch.dtype]:
+    """The autocast dtype for ``device``, or None for fp32 (see the module
+    docstring's table).
+
+    Logs once per call: an info line when an ``'auto'`` request gets fp32
+    because this CPU emulates bf16, a warning when an ``'explicit'`` request
+    gets emulated bf16.
 
     Args:
-        what: The feature asking for bf16, e.g. ``'tools/test.py --amp'``.
+        device: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or a ``torch.device``.
+        request: ``'auto'`` (a default) or ``'explicit'`` (the user asked).
+        what: Who asks, named in the log, e.g. ``'tools/test.py --amp'``.
+        dtype: A configured dtype (``'float16'``, ``'bfloat16'`` or a
+            ``torch.dtype``), as MMEngine's ``AmpOptimWrapper`` takes it;
+            on the CPU only bfloat16.  Default: fp16 on an accelerator,
+            bf16 on the CPU.
 
-    Returns:
-        bool: True if the CPU has native bf16 (nothing was logged).
+    Raises:
+        ValueError: An unknown ``request``, or a CPU ``dtype`` other than
+            bfloat16.
     """
+    if request not in REQUESTS:
+        raise ValueError(f'{what}: request must be one of {REQUESTS}, got '
+                         f'{request!r}')
+    if isinstance(dtype, str):
+        dtype = getattr(torch, dtype)
+    if torch.device(device).type != 'cpu':
+        return dtype or torch.float16
+    if dtype not in (None, torch.bfloat16):
+        raise ValueError(f'{what}: CPU autocast supports only bfloat16, got '
+                         f'dtype={dtype}')
     if cpu_has_native_bf16():
-        return True
-    print_log(
-        f'{what}: this CPU has no native bfloat16 (no AVX-512 BF16, AMX or '
-        'Arm BF16 instructions); PyTorch emulates it, which is several times '
-        'slower than fp32 here (docs/benchmarks.md section 9).',
-        logger='current', level=logging.WARNING)
-    return False
+        return torch.bfloat16
+    emulated = ('this CPU has no native bfloat16 (no AVX-512 BF16, AMX or Arm '
+                'BF16 instructions); PyTorch emulates it, several times '
+                'slower than fp32 here (docs/architecture.md, "Precision")')
+    if request == 'auto':
+        print_log(f'{what}: fp32, not bf16 autocast: {emulated}',
+                  logger='current', level=logging.INFO)
+        return None
+    print_log(f'{what}: bf16 autocast as asked, but {emulated}',
+              logger='current', level=logging.WARNING)
+    return torch.bfloat16
 
 
-def bf16_autocast(device: str, enabled: bool):
-    """bf16 autocast on ``device`` (``'cpu'`` or ``'cuda'``) when
-    ``enabled``, else a context that changes nothing.  Unlike the tools'
-    ``--amp``, it does not look at the CPU: the benchmarks and the ONNX
-    latency comparison time bf16 where it is emulated too."""
-    if not enabled:
+def autocast(device: Union[str, torch.device],
+             dtype: Optional[torch.dtype]) -> ContextManager:
+    """``torch.autocast`` on ``device`` to ``dtype`` (from
+    :func:`autocast_dtype`); with ``dtype`` None, a context that changes
+    nothing (fp32)."""
+    if dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast(device_type=device, dtype=torch.bfloat16)
+    return torch.autocast(device_type=torch.device(device).type, dtype=dtype)

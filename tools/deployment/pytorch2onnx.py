@@ -10,9 +10,10 @@ head's depth range), validates the file with ``onnx.checker``, runs it once
 in ONNX Runtime (CPU) on a random image of ``--shape`` and prints the
 largest absolute and relative difference from PyTorch.  ``--dynamic``
 makes batch, height and width dynamic.  ``--latency N`` also times ONNX
-Runtime, PyTorch fp32 and (on CPUs with native bf16) PyTorch bf16 autocast,
-interleaved, N runs each, with as many threads as PyTorch uses.  Needs the ``deploy`` extra
-(``pip install -e .[deploy]``).
+Runtime, PyTorch fp32 and (on CPUs with native bf16, as
+``mrpan_mm/utils/precision.py`` decides a default) PyTorch bf16 autocast,
+interleaved, N runs each, with as many threads as PyTorch uses.  Needs the
+``deploy`` extra (``pip install -e .[deploy]``).
 """
 import argparse
 import gc
@@ -28,7 +29,7 @@ from mrpan_mm.apis import DepthInferencer
 from mrpan_mm.deploy import (DEFAULT_OPSET, DepthNetwork, check_onnx,
                              compare_latency, compare_with_pytorch,
                              export_onnx, onnxruntime_session, sample_input)
-from mrpan_mm.utils import cpu_has_native_bf16
+from mrpan_mm.utils import autocast_dtype
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -76,12 +77,10 @@ def run(args: argparse.Namespace) -> None:
           f'max abs diff {parity.max_abs:.3e} m, '
           f'max rel diff {parity.max_rel:.3e}')
     if args.latency > 0:
-        bf16 = cpu_has_native_bf16()
-        if not bf16:
-            print('PyTorch bf16 not timed: this CPU has no native bfloat16 '
-                  '(emulated, it is slower than fp32; docs/benchmarks.md '
-                  'section 9)')
-        times = compare_latency(network, session, inputs, args.latency, bf16)
+        dtype = autocast_dtype('cpu', 'auto',
+                               'pytorch2onnx.py --latency, PyTorch column')
+        times = compare_latency(network, session, inputs, args.latency,
+                                dtype)
         print('latency (median ms, {} threads): '.format(
             torch.get_num_threads()) + ', '.join(
                 f'{name} {ms:.1f}' for name, ms in times.items()))

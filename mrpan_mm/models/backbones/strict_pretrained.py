@@ -5,7 +5,8 @@ MMEngine's ``dict(type='Pretrained', checkpoint=...)`` initialiser loads with
 and only logs a warning. The encoders of this package (:class:`~.SENet`,
 :class:`~.FiveLevelEncoder`) read their ``Pretrained`` entry themselves and
 load it through :func:`load_pretrained`, which refuses any file that does not
-hold exactly the encoder's tensors, listing the keys that differ.
+hold exactly the encoder's tensors, listing the keys that differ
+(:func:`mrpan_mm.utils.check_state_dict`).
 
 A ``Pretrained`` entry accepts, besides ``checkpoint``:
 
@@ -33,12 +34,12 @@ import re
 from collections import OrderedDict
 from typing import Mapping, Optional, Sequence
 
-import torch
 import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
-BN_COUNTER = 'num_batches_tracked'
+from ...utils.state_dict import check_state_dict, strip_ddp_prefix
+
 MAX_LISTED_KEYS = 10
 
 
@@ -83,9 +84,7 @@ def read_state_dict(filename: str,
         ValueError: If the file is not a state dict or has no key under
             ``prefix``.
     """
-    state_dict = _read_file(filename, map_location)
-    state_dict = OrderedDict((re.sub(r'^module\.', '', k), v)
-                             for k, v in state_dict.items())
+    state_dict = strip_ddp_prefix(_read_file(filename, map_location))
     if prefix is None and any(k.startswith('backbone.') for k in state_dict):
         prefix = 'backbone.'
     if prefix:
@@ -117,64 +116,6 @@ def _listing(kind: str, keys: list) -> str:
     return f'{len(keys)} {kind} [{shown}{more}]'
 
 
-def match_state_dict(model: nn.Module,
-                     state_dict: Mapping,
-                     source: str,
-                     target: str,
-                     new_keys: Sequence[str] = ()) -> OrderedDict:
-    """Check that ``state_dict`` holds exactly ``model``'s tensors.
-
-    Missing BatchNorm ``num_batches_tracked`` counters (PyTorch < 0.4.1
-    files) are tolerated and filled with 0, missing keys matching one of
-    ``new_keys`` keep the model's current values; any other missing key, any
-    unexpected key and any shape difference raise.
-
-    Args:
-        model (nn.Module): The module to be loaded (may live on 'meta').
-        state_dict (Mapping[str, Tensor]): Candidate weights.
-        source (str): Where the weights come from, for the error message.
-        target (str): What the model is, for the error message.
-        new_keys (Sequence[str]): Regular expressions (``re.match``) of
-            model keys the checkpoint may lack. Default: ().
-
-    Returns:
-        OrderedDict[str, Tensor]: ``state_dict`` completed with counters and
-        new keys, ready for ``model.load_state_dict(..., strict=True)``.
-
-    Raises:
-        ValueError: Naming the missing, unexpected and mis-shaped keys.
-    """
-    expected = model.state_dict()
-    absent = [k for k in expected if k not in state_dict]
-    kept = [k for k in absent if any(re.match(p, k) for p in new_keys)]
-    missing = [
-        k for k in absent if k not in kept and not k.endswith(BN_COUNTER)
-    ]
-    unexpected = [k for k in state_dict if k not in expected]
-    mismatched = [
-        f'{k}: checkpoint {tuple(getattr(v, "shape", ()))} '
-        f'vs model {tuple(expected[k].shape)}'
-        for k, v in state_dict.items()
-        if k in expected and getattr(v, 'shape', None) != expected[k].shape
-    ]
-    if missing or unexpected or mismatched:
-        problems = [('missing keys', missing),
-                    ('unexpected keys', unexpected),
-                    ('shape mismatches', mismatched)]
-        raise ValueError(f'{source} does not match {target}: ' + '; '.join(
-            _listing(kind, keys) for kind, keys in problems if keys))
-    if kept:
-        print_log(
-            f'{target}: {_listing("new keys", kept)} keep their '
-            f'initialisation (not in {source})',
-            logger='current')
-    completed = OrderedDict(state_dict)
-    for k in absent:
-        completed[k] = expected[k] if k in kept else torch.zeros(
-            (), dtype=torch.long)
-    return completed
-
-
 def pretrained_entry(init_cfg) -> Optional[dict]:
     """The last ``type='Pretrained'`` entry of an ``init_cfg`` (a dict or a
     list of dicts), or None."""
@@ -199,6 +140,10 @@ def checked_state_dict(module: nn.Module,
 
     Returns:
         OrderedDict[str, Tensor]: Weights for a strict load into ``module``.
+
+    Raises:
+        CheckpointMismatchError: The file does not hold exactly ``module``'s
+            tensors (see :func:`mrpan_mm.utils.check_state_dict`).
     """
     checkpoint = entry['checkpoint']
     state_dict = read_state_dict(
@@ -211,7 +156,7 @@ def checked_state_dict(module: nn.Module,
     for pattern, replacement in entry.get('rename_keys', ()):
         state_dict = OrderedDict((re.sub(pattern, replacement, k), v)
                                  for k, v in state_dict.items())
-    return match_state_dict(
+    return check_state_dict(
         module,
         state_dict,
         source=checkpoint,
