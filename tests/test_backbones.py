@@ -277,7 +277,7 @@ def test_gradient_checkpointing_gives_same_gradients():
 @pytest.mark.parametrize('source_arch, target_arch, kind, key', [
     ('seresnet50', 'senet154', 'missing keys', 'layer0.conv2.weight'),
     ('seresnet101', 'seresnet50', 'unexpected keys', 'layer3.6.conv1.weight'),
-    ('seresnet50', 'seresnext50_32x4d', 'shape mismatches',
+    ('seresnet50', 'seresnext50_32x4d', 'mis-shaped keys',
      'layer1.0.conv1.weight'),
 ])
 def test_wrong_architecture_checkpoint_is_refused(source_arch, target_arch,

@@ -299,15 +299,19 @@ def test_mismatching_checkpoints_are_refused_with_keys(tmp_path):
     with pytest.raises(ValueError) as err:
         backbone.init_weights()
     message = str(err.value)
-    for part in (checkpoint, 'does not match mmpretrain.ConvNeXt',
-                 '1 missing keys [stages.2.4.depthwise_conv.weight]',
-                 '1 unexpected keys [extra.weight]',
-                 'stages.0.0.pointwise_conv1.weight: checkpoint (3, 96) vs '
+    for part in (f'checkpoint {checkpoint} does not match '
+                 'mmpretrain.ConvNeXt',
+                 '1 missing keys (in the model, not the checkpoint):\n'
+                 '    stages.2.4.depthwise_conv.weight',
+                 '1 unexpected keys (in the checkpoint, not the model):\n'
+                 '    extra.weight',
+                 'stages.0.0.pointwise_conv1.weight: checkpoint (3, 96), '
                  'model (384, 96)'):
         assert part in message
     # Another architecture: the ConvNeXt file for the ResNet-50 config.
     torch.save(dict(state_dict=full), checkpoint)
     backbone = backbone_from('mrpan_resnet50_nyu.py', checkpoint)
-    with pytest.raises(ValueError, match=r'does not match ResNetV1c: \d+ '
-                       r'missing keys \[stem.0.weight.*unexpected keys'):
+    with pytest.raises(ValueError, match=r'(?s)does not match ResNetV1c:\n'
+                       r'  \d+ missing keys.*\n    stem.0.weight\n.*'
+                       r'unexpected keys'):
         backbone.init_weights()

@@ -11,9 +11,9 @@ from mmengine.config import Config
 from mmseg.models import SegTTAModel
 from mmseg.structures import SegDataSample
 
-from mrpan_mm.engine import (CheckpointMismatchError, NonFiniteLossError,
-                             NonFiniteLossHook, SafeCheckpointLoadHook,
-                             checkpoint_mismatch)
+from mrpan_mm.engine import (NonFiniteLossError, NonFiniteLossHook,
+                             SafeCheckpointLoadHook)
+from mrpan_mm.utils import CheckpointMismatchError, check_state_dict
 from tools_runner import REPO, TINY_CONFIG
 
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py'))) + [TINY_CONFIG]
@@ -40,18 +40,24 @@ def mismatching_state_dict():
     return {f'module.{k}': v for k, v in state.items()}  # DDP prefix
 
 
-def test_checkpoint_mismatch_lists_every_kind():
-    lines = checkpoint_mismatch(Net(), mismatching_state_dict())
-    text = '\n'.join(lines)
+def mismatch_message(state_dict, **kwargs):
+    with pytest.raises(CheckpointMismatchError) as info:
+        check_state_dict(Net(), state_dict, 'a.pth', **kwargs)
+    return str(info.value)
+
+
+def test_check_state_dict_lists_every_kind():
+    text = mismatch_message(mismatching_state_dict())
+    assert text.startswith('checkpoint a.pth does not match the model')
     assert '1 missing keys' in text and 'head.bias' in text
     assert '1 unexpected keys' in text and 'extra.weight' in text
     assert ('conv.weight: checkpoint (8, 3, 3, 3), model (4, 3, 3, 3)'
             in text)
     assert 'num_batches_tracked' not in text
-    assert checkpoint_mismatch(Net(), Net().state_dict()) == []
+    loaded = check_state_dict(Net(), Net().state_dict(), 'a.pth')
+    Net().load_state_dict(loaded, strict=True)
     many = {f'k{i}': torch.zeros(1) for i in range(30)}
-    assert '... and 20 more' in '\n'.join(
-        checkpoint_mismatch(Net(), many, max_listed=10))
+    assert '... and 20 more' in mismatch_message(many, max_listed=10)
 
 
 def stub_runner(model, **cfg):

@@ -88,9 +88,9 @@ def autocast_dtype(device: Union[str, torch.device],
     """The autocast dtype for ``device``, or None for fp32 (see the module
     docstring's table).
 
-    Logs once per call: an info line when an ``'auto'`` request gets fp32
-    because this CPU emulates bf16, a warning when an ``'explicit'`` request
-    gets emulated bf16.
+    Logs the decision, one line per call: a warning when an ``'explicit'``
+    request gets bf16 that this CPU emulates, else an info line (an
+    ``'auto'`` request given fp32 says why).
 
     Args:
         device: ``'cpu'``, ``'cuda'``, ``'cuda:1'`` or a ``torch.device``.
@@ -111,22 +111,27 @@ def autocast_dtype(device: Union[str, torch.device],
     if isinstance(dtype, str):
         dtype = getattr(torch, dtype)
     if torch.device(device).type != 'cpu':
-        return dtype or torch.float16
+        dtype = dtype or torch.float16
+        _log(f'{what}: {str(dtype).split(".")[-1]} autocast')
+        return dtype
     if dtype not in (None, torch.bfloat16):
         raise ValueError(f'{what}: CPU autocast supports only bfloat16, got '
                          f'dtype={dtype}')
     if cpu_has_native_bf16():
+        _log(f'{what}: bf16 autocast (this CPU has native bfloat16)')
         return torch.bfloat16
     emulated = ('this CPU has no native bfloat16 (no AVX-512 BF16, AMX or Arm '
                 'BF16 instructions); PyTorch emulates it, several times '
                 'slower than fp32 here (docs/architecture.md, "Precision")')
     if request == 'auto':
-        print_log(f'{what}: fp32, not bf16 autocast: {emulated}',
-                  logger='current', level=logging.INFO)
+        _log(f'{what}: fp32, not bf16 autocast: {emulated}')
         return None
-    print_log(f'{what}: bf16 autocast as asked, but {emulated}',
-              logger='current', level=logging.WARNING)
+    _log(f'{what}: bf16 autocast as asked, but {emulated}', logging.WARNING)
     return torch.bfloat16
+
+
+def _log(message: str, level: int = logging.INFO) -> None:
+    print_log(message, logger='current', level=level)
 
 
 def autocast(device: Union[str, torch.device],
