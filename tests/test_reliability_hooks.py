@@ -11,8 +11,10 @@ from mmengine.config import Config
 from mmseg.models import SegTTAModel
 from mmseg.structures import SegDataSample
 
+from mrpan_mm.apis import DepthInferencer
 from mrpan_mm.engine import (NonFiniteLossError, NonFiniteLossHook,
                              SafeCheckpointLoadHook)
+from mrpan_mm.testing import save_random_checkpoint
 from mrpan_mm.utils import CheckpointMismatchError, check_state_dict
 from tools_runner import REPO, TINY_CONFIG
 
@@ -81,6 +83,23 @@ def test_strict_hook_stops_on_mismatch_naming_the_file():
     # The documented opt-out.
     SafeCheckpointLoadHook(strict=False).after_load_checkpoint(
         runner, checkpoint)
+
+
+def test_inferencer_refuses_a_mismatching_checkpoint_naming_it(tmp_path):
+    """``DepthInferencer`` loads through the same comparison (it used
+    MMEngine's private ``_load_checkpoint_to_model``, whose error named no
+    file)."""
+    path = str(tmp_path / 'other.pth')
+    save_random_checkpoint(TINY_CONFIG, path)
+    checkpoint = torch.load(path, weights_only=True)
+    checkpoint['state_dict']['decode_head.extra.weight'] = torch.zeros(1)
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointMismatchError) as info:
+        DepthInferencer(TINY_CONFIG, path, 'cpu', show_progress=False)
+    message = str(info.value)
+    assert message.startswith(f'checkpoint {path} does not match the model')
+    assert '1 unexpected keys' in message
+    assert 'decode_head.extra.weight' in message
 
 
 def test_hook_drops_config_text_whatever_loaded_it():
