@@ -124,6 +124,12 @@ def test_enable_amp_switches_wrapper_and_refuses_unknown(tmp_path):
     cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper')))
     enable_amp(cfg)
     assert cfg.optim_wrapper.type == 'AnyDeviceAmpOptimWrapper'
+    # --amp is an explicit request (mrpan_mm/utils/precision.py), also on a
+    # config whose wrapper autocasts only where bf16 is native
+    assert cfg.optim_wrapper.emulated_bf16
+    cfg = Config(dict(optim_wrapper=dict(type='AnyDeviceAmpOptimWrapper')))
+    enable_amp(cfg)
+    assert cfg.optim_wrapper.emulated_bf16
     with pytest.raises(ValueError, match='OptimWrapper'):
         enable_amp(Config(dict(optim_wrapper=dict(type='ZeroOptimizer'))))
 
