@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> None:
           f'max rel diff {parity.max_rel:.3e}')
     if args.latency > 0:
         dtype = autocast_dtype('cpu', 'auto',
-                               'pytorch2onnx.py --latency, PyTorch column')
+                               'pytorch2onnx.py --latency (PyTorch bf16)')
         times = compare_latency(network, session, inputs, args.latency,
                                 dtype)
         print('latency (median ms, {} threads): '.format(
