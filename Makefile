@@ -21,9 +21,9 @@ UV_COMPILE := $(PY) -m uv pip compile --quiet --generate-hashes --no-config \
 CORE_STAMP := $(VENV)/.mrpan-setup-core
 TEST_STAMP := $(VENV)/.mrpan-setup-tests
 DEMO_WORK_DIR ?= work_dirs/mrpan_demo_cpu
-# pytest-xdist: one worker per CPU (tests/conftest.py); `make test
-# PYTEST_WORKERS=` runs in one process
-PYTEST_WORKERS ?= -n auto --dist loadgroup
+# pytest-xdist: one worker per CPU (tests/conftest.py; setup.cfg gives the
+# scheduling); `make test PYTEST_WORKERS=` runs in one process
+PYTEST_WORKERS ?= -n auto
 
 .PHONY: setup setup-tests demo test chromium locks
 

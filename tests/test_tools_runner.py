@@ -6,6 +6,7 @@ makes its preloading safe: every tool's first import of the stack is
 import ast
 import glob
 import os.path as osp
+import signal
 import subprocess
 import sys
 import textwrap
@@ -81,6 +82,33 @@ def test_atexit_handlers_run_and_state_does_not_leak(tmp_path):
     for _ in range(2):
         proc = run_script(tmp_path, source)
         assert (proc.returncode, proc.stdout) == (0, 'clean\natexit ran\n')
+
+
+@pytest.mark.slow  # starts the preloaded interpreter
+def test_a_crash_at_interpreter_exit_is_the_runs_status(tmp_path):
+    """The run ends with the interpreter's normal shutdown, so a crash
+    there is the tool's status, as for ``python tool.py``: here the
+    ``__del__`` of a library's module-level object aborts (as gloo's
+    threads did at exit, issue #28).  A server ending its children with
+    ``os._exit`` reported status 0."""
+    source = '''
+        import os, sys, types
+
+        class AbortsAtExit:
+            def __del__(self, abort=os.abort):
+                abort()
+
+        library = types.ModuleType('library_with_global_state')
+        library.state = AbortsAtExit()
+        sys.modules[library.__name__] = library
+        print('work done')
+    '''
+    proc = run_script(tmp_path, source)
+    new_interpreter = subprocess.run(
+        [sys.executable, str(tmp_path / 'script.py')], capture_output=True,
+        text=True, timeout=60)
+    assert new_interpreter.returncode == -signal.SIGABRT
+    assert (proc.returncode, proc.stdout) == (-signal.SIGABRT, 'work done\n')
 
 
 @pytest.mark.slow  # starts the preloaded interpreter
