@@ -1,8 +1,9 @@
 """``tools_runner.PRELOADED``: a forked tool run reports what a new
 interpreter would (exit status, output, traceback, argv, working folder,
-environment), times out, and leaves no state for the next run; and what
-makes its preloading safe: every tool's first import of the stack is
-``mrpan_mm``, the one module it preloads."""
+environment, a crash at exit), times out, and leaves no state for the next
+run; and what makes its preloading safe: every tool's first import of the
+stack is ``mrpan_mm``, the one module it preloads.  ``call_tool``: an
+in-process ``main()`` reports its command line's status and output."""
 import ast
 import glob
 import os.path as osp
@@ -13,7 +14,7 @@ import textwrap
 
 import pytest
 
-from tools_runner import PRELOADED, REPO, tool_env
+from tools_runner import PRELOADED, REPO, call_tool, tool_env
 
 STACK = ('torch', 'mmengine', 'mmcv', 'mmseg', 'mmpretrain', 'timm')
 
@@ -40,6 +41,20 @@ def test_tools_import_mrpan_mm_before_the_stack(path):
     roots = [root for root in top_level_imports(path)
              if root in STACK + ('mrpan_mm', )]
     assert not roots or roots[0] == 'mrpan_mm', roots
+
+
+def test_call_tool_gives_main_the_command_line_and_reports_its_exit(
+        tmp_path):
+    argv = list(sys.argv)
+    proc = call_tool('dataset_converters/kitti.py', ['--help'])
+    assert proc.returncode == 0 and proc.stdout.startswith('usage: kitti.py')
+    missing = str(tmp_path / 'missing')
+    with pytest.raises(AssertionError) as failed:
+        call_tool('dataset_converters/kitti.py',
+                  [missing, str(tmp_path / 'out'), '--depth-root', missing])
+    assert 'exited 1' in str(failed.value)
+    assert 'error: ' in str(failed.value) and missing in str(failed.value)
+    assert sys.argv == argv
 
 
 def run_script(tmp_path, source, *args, timeout=60, **env):
