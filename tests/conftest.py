@@ -6,12 +6,11 @@ adds ``--dist loadscope --no-loadscope-reorder``): one worker per CPU, fewer
 where memory is short, each test process and tool subprocess on one thread,
 so the CPUs are shared rather than oversubscribed.  Each test module runs
 whole on one worker (its module fixtures are built once), the modules
-longest first (``tests/module_seconds.json``), so that the last ones to
+longest first (``tests/module_order.py``), so that the last ones to
 finish are short.  ``--store-module-seconds=PATH`` writes that table from
 the run."""
 import json
 import os
-import os.path as osp
 from collections import defaultdict
 
 import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
@@ -19,17 +18,15 @@ import mrpan_mm  # noqa: F401  (first: installs the mmcv-lite shim)
 import pytest
 import torch
 
+from module_order import longest_modules_first, module_of, read_module_seconds
 from mrpan_mm.testing import make_nyu_fixture
 from once_per_run import once_per_run, run_folder
 from tools_runner import TINY_CONFIG, data_root_options, run_tool
 
 # peak memory of one worker with the tool subprocesses it starts (the
-# reliability runs start eight at once); bounds the worker count
-WORKER_MEMORY_GIB = 4
-# seconds per test module (setup + call + teardown of its tests) measured
-# in a full run; orders the modules, longest first
-MODULE_SECONDS = osp.join(osp.dirname(osp.abspath(__file__)),
-                          'module_seconds.json')
+# reliability runs start eight at once; SENet-154's forward/backward peaks
+# at about 6 GiB, issue #28); bounds the worker count
+WORKER_MEMORY_GIB = 8
 # seconds per test module in this run, for --store-module-seconds
 MODULE_TIMES = defaultdict(float)
 
@@ -59,15 +56,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Modules longest first by ``tests/module_seconds.json`` (a module not
-    in it counts as 0 s); the order inside a module is kept."""
-    with open(MODULE_SECONDS) as f:
-        seconds = json.load(f)
-    items.sort(key=lambda item: -seconds.get(module_of(item.nodeid), 0))
-
-
-def module_of(nodeid: str) -> str:
-    return nodeid.split('::')[0]
+    """Modules longest first (``tests/module_order.py``)."""
+    longest_modules_first(items, read_module_seconds())
 
 
 def pytest_runtest_logreport(report):
