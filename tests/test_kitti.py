@@ -18,7 +18,7 @@ from mrpan_mm.datasets.converters import (convert_kitti, read_split_file,
 from mrpan_mm.datasets.converters.kitti import drives_shared_with
 from mrpan_mm.testing import make_kitti_release, save_random_checkpoint
 from mrpan_mm.utils.downloads import load_manifest
-from tools_runner import (REPO, data_root_options, load_tool,
+from tools_runner import (REPO, call_tool, data_root_options, load_tool,
                           logged_test_metrics, run_tool)
 
 check_dataset = load_tool('check_dataset.py')
@@ -59,7 +59,7 @@ def kitti_root(tmp_path_factory):
     base = tmp_path_factory.mktemp('kitti')
     release = make_kitti_release(str(base), size=TINY_FRAME)
     out = str(base / 'converted')
-    proc = run_tool('dataset_converters/kitti.py', [
+    proc = call_tool('dataset_converters/kitti.py', [
         release['raw_root'], out, '--depth-root', release['depth_root'],
         '--split-file', release['split_file']
     ])
@@ -112,7 +112,7 @@ def test_train_list_installed_by_download_converts_both_cameras(
     assert 'no published checksum to verify' in capsys.readouterr().out
     split_file = root / 'data' / 'eigen_train_files_with_gt.txt'
     out = str(tmp_path / 'converted')
-    proc = run_tool('dataset_converters/kitti.py', [
+    proc = call_tool('dataset_converters/kitti.py', [
         release['raw_root'], out, '--depth-root', release['depth_root'],
         '--split', 'train', '--split-file', str(split_file)
     ])
@@ -157,7 +157,7 @@ def test_train_split_on_eigen_test_drives_is_refused(kitti_root, tmp_path):
             kitti_root['depth_root'], '--split', 'train', '--split-file',
             kitti_root['split_file']]
     with pytest.raises(AssertionError) as refused:
-        run_tool('dataset_converters/kitti.py', args)
+        call_tool('dataset_converters/kitti.py', args)
     assert 'exited 1' in str(refused.value)
     assert ('split.txt: 2 drive(s) of ' + shipped_split('eigen_test') +
             ', whose scenes a training list must not hold: '

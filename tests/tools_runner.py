@@ -1,14 +1,18 @@
-"""The project's command-line tools for tests, loaded one of two ways:
+"""The project's command-line tools for tests, reached three ways:
 ``run_tool`` / ``start_tool`` run ``tools/<tool>`` in its own process with
-the user's command line; ``load_tool`` imports a tool file as a module, to
-call its functions (``main(argv)``, helpers) in the test process.
+the user's command line; ``call_tool`` runs its ``main()`` in the test
+process with that command line (tools that leave no global state behind:
+converters, checkers, ``download.py``); ``load_tool`` imports a tool file
+as a module, to call its functions.
 
 ``start_tool`` starts a new interpreter, as a shell would.  ``run_tool``
 forks the Python tools from a :mod:`preloaded_interpreter` (one per test
 process) that has run ``import mrpan_mm`` once, saving 10-15 s of CPU per
 run; ``fresh=True`` starts a new interpreter instead.  Tests of a tool's
 start-up use ``start_tool`` or ``fresh=True``."""
+import contextlib
 import importlib.util
+import io
 import json
 import os
 import os.path as osp
@@ -120,6 +124,41 @@ def run_tool(tool: str, args: Sequence[str], timeout: float = 300,
         proc = subprocess.run(command, cwd=REPO, env=env,
                               capture_output=True, text=True,
                               timeout=timeout)
+    return succeeded(proc, tool, args)
+
+
+def call_tool(tool: str, args: Sequence[str]) -> subprocess.CompletedProcess:
+    """``tools/<tool>``'s ``main()`` called in this process with ``args`` as
+    its command line (``sys.argv``), its output captured; fails with it as
+    :func:`run_tool` does.  Only for tools whose ``main`` changes no
+    process-wide state (threads, environment, registries, loaders)."""
+    command = tool_command(tool, *args)[1:]
+    out, err = io.StringIO(), io.StringIO()
+    saved_argv, sys.argv = sys.argv, command
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = load_tool(tool).main() or 0
+            except SystemExit as error:
+                status = exit_status(error.code)
+    finally:
+        sys.argv = saved_argv
+    return succeeded(
+        subprocess.CompletedProcess(command, status, out.getvalue(),
+                                    err.getvalue()), tool, args)
+
+
+def exit_status(code) -> int:
+    """The status ``sys.exit(code)`` gives (a message is printed, status
+    1), as an interpreter sets it."""
+    if code is None or isinstance(code, int):
+        return code or 0
+    print(code, file=sys.stderr)
+    return 1
+
+
+def succeeded(proc: subprocess.CompletedProcess, tool: str,
+              args: Sequence[str]) -> subprocess.CompletedProcess:
     if proc.returncode != 0:
         raise AssertionError(
             f'{tool} {" ".join(args)} exited {proc.returncode}:\n'
