@@ -15,6 +15,8 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mrpan_mm.testing import build_weightless
+
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*.py')))
@@ -34,19 +36,6 @@ def build_model(cfg, device='cpu'):
         return MODELS.build(cfg.model)
 
 
-# Encoders that read tensor values (their drop-path rates) while they are
-# built, which meta tensors do not hold.
-READ_VALUES_WHILE_BUILT = ('mmpretrain.ConvNeXt', 'mmpretrain.SwinTransformer')
-
-
-def weightless_device(cfg):
-    """The meta device (no memory, no initialisation: SENet-154 alone would
-    allocate and initialise 113 M parameters) where the model's constructors
-    allow it."""
-    encoder = cfg.model.backbone.get('encoder', cfg.model.backbone)
-    return 'cpu' if encoder.type in READ_VALUES_WHILE_BUILT else 'meta'
-
-
 def num_params(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -54,7 +43,7 @@ def num_params(module):
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds(path):
     cfg = Config.fromfile(path)
-    model = build_model(cfg, weightless_device(cfg))
+    model = build_weightless(cfg)
     assert cfg.default_scope == 'mmseg'
     parts = [model.backbone, model.neck, model.decode_head]
     assert num_params(model) == sum(num_params(m) for m in parts)
