@@ -111,16 +111,18 @@ def export_random_model(tmp_path, config, shape, *args, timeout,
 def onnx_vs_checkpoint(config, checkpoint, onnx_file, inputs,
                        cfg_options=None):
     """Largest relative difference between the ``.onnx`` file run by ONNX
-    Runtime and the checkpoint's model run by mmseg (``init_model``, then
-    ``predict`` in whole mode), on normalised images made here, one value
-    per ``(H, W), batch`` of ``inputs``: neither side goes through the
-    export tool or ``mrpan_mm.deploy``."""
+    Runtime and the checkpoint's model (built from the config, its state
+    dict read here, then ``predict`` in whole mode) on normalised images
+    made here, one value per ``(H, W), batch`` of ``inputs``: neither side
+    goes through the export tool or ``mrpan_mm.deploy``."""
     import onnxruntime
-    from mmseg.apis import init_model
     cfg = Config.fromfile(config)
     cfg.merge_from_dict(cfg_options or {})
     cfg.model.test_cfg = dict(mode='whole')  # the exported branch
-    model = init_model(cfg, checkpoint, 'cpu')
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model).eval()
+    weights = torch.load(checkpoint, map_location='cpu', weights_only=True)
+    model.load_state_dict(weights['state_dict'], strict=True)
     preprocessor = cfg.model.data_preprocessor
     mean = np.array(preprocessor.mean, np.float32)[:, None, None]
     std = np.array(preprocessor.std, np.float32)[:, None, None]
