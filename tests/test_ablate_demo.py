@@ -85,7 +85,7 @@ def test_variant_switches_exist_in_the_demo_config(monkeypatch):
         ablate.check_variant_keys(cfg)
 
 
-@pytest.mark.slow  # trains 1 run of 1 step in a spawned process
+@pytest.mark.slow  # trains 1 run of 1 step (batch 2) in a spawned process
 def test_tool_trains_resumes_and_reports(tmp_path):
     """One real run through the tool: the variant's options reach the
     config it trains (the paper's RRM, which the demo config lacks), the
@@ -93,10 +93,13 @@ def test_tool_trains_resumes_and_reports(tmp_path):
     aggregation and resume over many runs: the tests above."""
     work = tmp_path / 'work'
     args = [
-        '--data-root', str(tmp_path / 'rooms'), '--num-train', '16',
-        '--num-test', '4', '--work-dir', str(work), '--variants',
+        '--data-root', str(tmp_path / 'rooms'), '--num-train', '2',
+        '--num-test', '1', '--work-dir', str(work), '--variants',
         '+MACA+RRM', '--seeds', '3', '--jobs', '1', '--threads', '1',
-        '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1'
+        # the smallest budget: one step of batch 2, one test image
+        '--cfg-options', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+        'train_dataloader.batch_size=2', 'val_dataloader.batch_size=1',
+        'test_dataloader.batch_size=1'
     ]
     proc = run_tool('analysis/ablate_demo.py', args, timeout=600)
     assert '0 runs finished before, 1 to train' in proc.stdout

@@ -1,7 +1,11 @@
 """tools/benchmark.py and mrpan_mm.benchmark: the table's numbers against
-independent computations; naive SAM == SDPA SAM."""
+independent computations; naive SAM == SDPA SAM; the commands of
+docs/benchmarks.md at reduced sizes."""
 import importlib.util
+import json
 import os
+import re
+import shlex
 
 import pytest
 import torch
@@ -9,10 +13,12 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 
-from mrpan_mm.benchmark import NaiveSpatialAttention, parse_spec, sam_flops
+from mrpan_mm.benchmark import (NaiveSpatialAttention, parse_spec, runner,
+                                sam_flops, worker)
 from mrpan_mm.benchmark.measure import Case, build_sam, count_flops
 from mrpan_mm.benchmark.runner import MODEL_COLUMNS, model_table
 from mrpan_mm.models.necks.maca_attention import SpatialAttentionModule
+from small_paper_model import SMALL_ENCODER, small_paper_model_args
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO_CONFIG = os.path.join(ROOT, 'configs', 'mrpan_demo_cpu.py')
@@ -121,26 +127,102 @@ def test_parse_spec():
         parse_spec('a.py:nonsense')
 
 
-@pytest.mark.slow  # builds and times two models, measures memory
-def test_benchmark_tool_prints_table(capsys):
+@pytest.mark.slow  # builds and times one model, two memory subprocesses
+def test_benchmark_tool_measures_memory_in_fresh_processes(capsys):
+    """The memory columns come from the worker subprocesses: numbers, not
+    the error text of a worker that failed (the docs' commands below run
+    their measurements in-process)."""
     tool = _load_tool()
     # batch 2: the demo's deepest level is 1x1 at its input size, and
     # training-mode BatchNorm needs more than one value per channel
     tool.main([DEMO_CONFIG, '--shape', '32', '40', '--batch', '2', '--train',
-               '--variants', 'channels_last', 'fp32', '--repeat', '1',
-               '--warmup', '0', '--threads', '1'])
+               '--variants', 'fp32', '--repeat', '1', '--warmup', '0',
+               '--memory-steps', '1', '--no-flops'])
+    row, = table_rows(capsys.readouterr().out)
+    assert float(row['infer mem MiB']) >= 0
+    assert float(row['train mem MiB']) > 0
+    assert float(row['train peak RSS MiB']) > 0
+
+
+def documented_commands():
+    """``python tools/benchmark.py ...`` command lines of the code blocks of
+    docs/benchmarks.md (backslash continuations joined; the usage line,
+    with its ``[...]`` placeholders, left out), as argument lists."""
+    with open(os.path.join(ROOT, 'docs', 'benchmarks.md')) as f:
+        text = f.read()
+    commands = []
+    for block in re.findall(r'```[^\n]*\n(.*?)```', text, re.S):
+        for line in block.replace('\\\n', ' ').splitlines():
+            if line.startswith(TOOL_COMMAND) and '[' not in line:
+                commands.append(shlex.split(line)[len(TOOL_COMMAND.split()):])
+    return commands
+
+
+TOOL_COMMAND = 'python tools/benchmark.py'
+# What the documented commands get appended, for a test's time: a tiny
+# input, batch 2 (the smallest that trains BatchNorm at 32x40), one timed
+# run each, the paper configs' design at test size (small_paper_model.py).
+SIZE_OPTIONS = [
+    '--shape', '32', '40', '--batch', '2', '--repeat', '1', '--warmup', '0',
+    '--time-budget', '0', '--sweep-shapes', '32x40', '--sam-sizes', '6x8',
+    '--sam-channels', '16', '--sam-fit-shape', '32', '40',
+    '--sam-fit-batch', '1', '--memory-steps', '1', '--encoder',
+    SMALL_ENCODER, '--cfg-options', *small_paper_model_args()
+]
+
+
+def test_docs_give_benchmark_commands():
+    commands = documented_commands()
+    assert len(commands) >= 10, commands
+    assert all(command for command in commands)
+
+
+@pytest.mark.slow  # builds 25 small models
+@pytest.mark.parametrize('argv', documented_commands(),
+                         ids=lambda argv: ' '.join(argv)[:60])
+def test_documented_command_prints_its_tables(argv, capsys, monkeypatch):
+    """Every command docs/benchmarks.md gives for its figures, as written
+    and with :data:`SIZE_OPTIONS` appended, prints its header, every
+    table it asks for (a model table: each config in each variant, in
+    order; a SAM sweep; a SAM fit check) and its closing line.
+
+    Catches a documented command that the tool no longer accepts (a
+    renamed option, preset or config key) or that fails on the way to its
+    table.  Each memory measurement runs the worker's code in this process
+    (a fresh process per measurement would cost an interpreter start, 19
+    of them here; the test above runs real ones).  ``--threads`` sets
+    torch's and OpenMP's thread counts: restored afterwards."""
+    tool = _load_tool()
+    monkeypatch.chdir(ROOT)  # the commands name configs from the clone
+    monkeypatch.setattr(
+        runner, 'run_worker',
+        lambda task, timeout: worker.run(json.loads(json.dumps(task))))
+    monkeypatch.setenv('OMP_NUM_THREADS', os.environ.get('OMP_NUM_THREADS',
+                                                         '1'))
+    threads = torch.get_num_threads()
+    try:
+        tool.main(argv + SIZE_OPTIONS)
+    finally:
+        torch.set_num_threads(threads)
     out = capsys.readouterr().out
-    header = out.splitlines()[:2]
-    assert header[0].startswith('command: python tools/benchmark.py ')
-    assert 'native bf16: ' in header[1] and 'load average' in header[1]
-    rows = table_rows(out)
-    # The variants asked for, in the order asked.
-    assert [(row['config'], row['variant']) for row in rows] == [
-        (DEMO_CONFIG, 'channels_last'), (DEMO_CONFIG, 'fp32')]
-    assert rows[0]['x first'] == rows[0]['train x first'] == '1.00'
-    assert rows[1]['x plain'] == rows[1]['train x plain'] == '1.00'
-    assert rows[0]['params M'] == rows[1]['params M']
-    for row in rows:  # numbers, not the error of a failed subprocess
-        assert float(row['infer mem MiB']) >= 0
-        assert float(row['train mem MiB']) > 0
-    assert 'load average now' in out.splitlines()[-1]
+    lines = out.splitlines()
+    assert lines[0].startswith('command: python tools/benchmark.py ')
+    assert 'native bf16: ' in lines[1] and 'load average' in lines[1]
+    assert 'load average now' in lines[-1]
+    args = tool.parse_args(argv + SIZE_OPTIONS)
+    if not args.sam_only:
+        rows = table_rows(out)
+        assert [(row['config'], row['variant']) for row in rows] == [
+            (config, variant) for config in args.configs
+            for variant in runner.variant_names(args)
+        ]
+        assert rows[0]['x first'] == '1.00'
+        assert all(float(row['params M']) > 0 for row in rows)
+        if args.train:
+            assert all(float(row['train s']) > 0 for row in rows)
+        if not args.no_memory:
+            assert all(float(row['infer mem MiB']) >= 0 for row in rows)
+    if args.sweep:
+        assert '### SAM only' in out and '| SDPA | infer | 6x8 |' in out
+    if args.sweep and not args.no_sam_fit:
+        assert '### SAM fit check' in out and 'sum of peak growths' in out

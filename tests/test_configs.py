@@ -1,7 +1,8 @@
 """Every shipped config builds (on the meta device: no memory, no
 initialisation); the paper configs' parameter counts equal an independent
-count from the architecture table; the paper configs run forward/backward
-at the paper's 228x304 input with the shapes of the spec table (slow)."""
+count from the architecture table; SENet-154's levels at the paper's
+228x304 input are the spec table's; the paper configs run forward/backward
+(slow)."""
 import glob
 import os.path as osp
 
@@ -13,6 +14,8 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+
+from mrpan_mm.testing import build_weightless
 
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -33,19 +36,6 @@ def build_model(cfg, device='cpu'):
         return MODELS.build(cfg.model)
 
 
-# Encoders that read tensor values (their drop-path rates) while they are
-# built, which meta tensors do not hold.
-READ_VALUES_WHILE_BUILT = ('mmpretrain.ConvNeXt', 'mmpretrain.SwinTransformer')
-
-
-def weightless_device(cfg):
-    """The meta device (no memory, no initialisation: SENet-154 alone would
-    allocate and initialise 113 M parameters) where the model's constructors
-    allow it."""
-    encoder = cfg.model.backbone.get('encoder', cfg.model.backbone)
-    return 'cpu' if encoder.type in READ_VALUES_WHILE_BUILT else 'meta'
-
-
 def num_params(module):
     return sum(p.numel() for p in module.parameters())
 
@@ -53,7 +43,7 @@ def num_params(module):
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_config_builds(path):
     cfg = Config.fromfile(path)
-    model = build_model(cfg, weightless_device(cfg))
+    model = build_weightless(cfg)
     assert cfg.default_scope == 'mmseg'
     parts = [model.backbone, model.neck, model.decode_head]
     assert num_params(model) == sum(num_params(m) for m in parts)
@@ -169,32 +159,60 @@ def paper_model():
                                                 'mrpan_nyu.py')))
 
 
-@pytest.mark.slow  # SENet-154 at 228x304
-@pytest.mark.parametrize('name', sorted(PAPER_ROWS))
+@pytest.mark.slow  # SENet-154 at 228x304 (forward only)
+def test_senet154_levels_at_the_paper_input_are_the_spec_table(paper_model):
+    """Catches an encoder whose strides, padding or channels differ from
+    the spec table at the paper's 228x304 input."""
+    paper_model.eval()
+    with torch.no_grad():
+        levels = paper_model.backbone(torch.randn(1, 3, 228, 304))
+    assert [tuple(x.shape[1:]) for x in levels] == SENET154_LEVELS
+
+
+# The forward/backward runs at a small input: the same layers as at
+# 228x304.  Its level sizes follow the encoder's rounding (stem ceil(H/2),
+# max-pool ceil((h-1)/2), then halving rounded up).
+SMALL_INPUT = (64, 80)
+SMALL_LEVELS = [(c, h, w) for (c, _, _), (h, w) in zip(
+    SENET154_LEVELS, [(32, 40), (16, 20), (8, 10), (4, 5), (2, 3)])]
+# One config per distinct code path: mrpan_baseline_nyu.py (plain fusion,
+# SARPN's refine) and mrpan_nyu.py (GAM + SAM, RRM).  mrpan_maca_nyu.py
+# runs no code of its own: its neck is mrpan_nyu.py's, its head
+# mrpan_baseline_nyu.py's (PAPER_ROWS; only these switches differ).
+DISTINCT_PATHS = ('mrpan_baseline_nyu.py', 'mrpan_nyu.py')
+
+
+@pytest.mark.slow  # SENet-154 forward/backward
+@pytest.mark.parametrize('name', DISTINCT_PATHS)
 def test_paper_config_forward_backward_shapes(name, paper_model):
+    """The paper model of ``name`` trains and predicts: the neck and head
+    take the encoder's five levels, the depth pyramid has the levels'
+    sizes, the loss reaches the encoder's first layer, prediction is at
+    the input size.  Catches a channel or size mismatch between encoder,
+    neck and head, or a branch cut off from the gradient."""
     cfg = Config.fromfile(osp.join(REPO, 'configs', name))
     model = paper_model
     model.neck = MODELS.build(cfg.model.neck)
     model.decode_head = MODELS.build(cfg.model.decode_head)
     model.zero_grad()
     model.train()
-    inputs = torch.randn(2, 3, 228, 304)
+    inputs = torch.randn(2, 3, *SMALL_INPUT)
     levels = model.backbone(inputs)
-    assert [tuple(x.shape[1:]) for x in levels] == SENET154_LEVELS
+    assert [tuple(x.shape[1:]) for x in levels] == SMALL_LEVELS
     fused = model.neck(levels)
     depths = model.decode_head(fused)
     assert [tuple(d.shape[2:]) for d in depths] == [
-        (h, w) for _, h, w in SENET154_LEVELS
+        (h, w) for _, h, w in SMALL_LEVELS
     ]
     losses = model.decode_head.loss_by_feat(
-        depths, depth_samples(2, 228, 304))
+        depths, depth_samples(2, *SMALL_INPUT))
     total = sum(v for k, v in losses.items() if k.startswith('loss'))
     total.backward()
     assert model.backbone.layer0.conv1.weight.grad.abs().sum() > 0
     model.eval()
     with torch.no_grad():
-        pred = model.predict(inputs[:1], depth_samples(1, 228, 304))
-    assert pred[0].pred_depth_map.data.shape == (1, 228, 304)
+        pred = model.predict(inputs[:1], depth_samples(1, *SMALL_INPUT))
+    assert pred[0].pred_depth_map.data.shape == (1, *SMALL_INPUT)
 
 
 DEMO = osp.join(REPO, 'configs', 'mrpan_demo_cpu.py')

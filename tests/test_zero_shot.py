@@ -16,7 +16,8 @@ from mrpan_mm.datasets.converters import sunrgbd_depth_mm
 from mrpan_mm.testing import (make_diode_release, make_ibims1_release,
                               make_sunrgbd_release, save_random_checkpoint)
 from mrpan_mm.utils.depth_io import depth_to_mm
-from test_depth_configs import option_args, small_input_options
+from small_paper_model import SMALL_PAPER_MODEL, option_args
+from test_depth_configs import small_input_options
 from tools_runner import REPO, load_tool, logged_test_metrics, run_tool
 
 check_dataset = load_tool('check_dataset.py')
@@ -158,8 +159,11 @@ def test_scale_alignment_through_the_tool(converted, tmp_path):
 
 @pytest.fixture(scope='module')
 def nyu_checkpoint(tmp_path_factory):
+    """The zero-shot configs' model (mrpan_nyu.py's) at test size
+    (:mod:`small_paper_model`), random weights."""
     path = str(tmp_path_factory.mktemp('ckpt') / 'random.pth')
-    save_random_checkpoint(osp.join(REPO, 'configs', 'mrpan_nyu.py'), path)
+    save_random_checkpoint(osp.join(REPO, 'configs', 'mrpan_nyu.py'), path,
+                           cfg_options=SMALL_PAPER_MODEL)
     yield path
     os.remove(path)
 
@@ -171,7 +175,8 @@ def nyu_checkpoint(tmp_path_factory):
 def test_test_tool_saves_predictions_scored_like_online(
         converted, nyu_checkpoint, name, tmp_path):
     config = osp.join(REPO, 'configs', SETS[name][2])
-    options = small_input_options(Config.fromfile(config))
+    options = dict(small_input_options(Config.fromfile(config)),
+                   **SMALL_PAPER_MODEL)
     options['model.decode_head.depth_offset'] = 3.0
     root = converted[name][1]
     common = [f'test_dataloader.dataset.data_root={root}',
