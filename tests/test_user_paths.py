@@ -1,8 +1,9 @@
 """User paths run as a user runs them, at the smallest size that still
 exercises them: ``tools/slurm_train.sh`` under a stand-in ``srun``,
 ``tools/test.py --show-dir``, ``tools/infer.py``'s ``--flip-aug``,
-``--cmap`` and intrinsics, ``tools/eval_predictions.py --protocol --out``
-and :class:`DepthInferencer` writing a list of inputs.
+``--cmap`` and intrinsics, ``tools/eval_predictions.py --protocol --out``,
+``tools/webapp.py``'s limits and ``--flip-aug`` and
+:class:`DepthInferencer` writing a list of inputs.
 
 The depth runs share one tiny NYU-layout fixture (2 train / 2 test images,
 64x80) and one random checkpoint of the tiny test config whose SAM
@@ -12,8 +13,13 @@ import glob
 import json
 import os
 import os.path as osp
+import re
+import signal
 import socket
 import stat
+import subprocess
+import urllib.error
+import urllib.request
 
 import cv2
 import numpy as np
@@ -24,7 +30,8 @@ from mrpan_mm.apis import DepthInferencer
 from mrpan_mm.testing import make_nyu_fixture, save_random_checkpoint
 from mrpan_mm.utils.depth_io import depth_to_mm
 from mrpan_mm.utils.point_cloud import PLY_VERTEX
-from tools_runner import REPO, TINY_CONFIG, data_root_options, run_tool
+from tools_runner import (REPO, TINY_CONFIG, data_root_options, run_tool,
+                          start_tool)
 
 HEIGHT, WIDTH = 64, 80  # make_nyu_fixture's image size
 BAND = 20  # title / colour-bar band of the panels and colour maps
@@ -248,3 +255,131 @@ def test_inferencer_writes_a_file_pair_per_list_input(tmp_path,
         png = cv2.imread(str(out / f'{name}_depth.png'),
                          cv2.IMREAD_UNCHANGED)
         np.testing.assert_array_equal(png, depth_to_mm(depth)[0])
+
+
+def reference_metrics(gt, pred, crop, max_depth, min_depth=1e-3):
+    """abs_rel, rmse and d1 of one image, by their definitions: ground
+    truth in (min, max) (kitti: (min, max]) inside the window ``crop``
+    (top, bottom, left, right), prediction clamped into [min, max]."""
+    top, bottom, left, right = crop
+    gt, pred = gt[top:bottom, left:right], pred[top:bottom, left:right]
+    upper = gt <= max_depth if max_depth == 80 else gt < max_depth
+    valid = (gt > min_depth) & upper
+    g = gt[valid].astype(np.float64)
+    p = np.clip(pred[valid].astype(np.float64), min_depth, max_depth)
+    return dict(abs_rel=np.mean(np.abs(p - g) / g),
+                rmse=np.sqrt(np.mean((p - g)**2)),
+                d1=np.mean(np.maximum(p / g, g / p) < 1.25),
+                valid_pixels=int(valid.sum()))
+
+
+@pytest.mark.slow  # two tool runs
+def test_eval_predictions_protocol_and_out(tmp_path, tiny_root):
+    """``tools/eval_predictions.py PRED_DIR --config C [--protocol kitti]
+    --out DIR`` on predictions written here (the ground truth scaled by
+    0.8-1.25, a block at 20 m): the config's protocol (whole frame, depth
+    below 10 m, predictions clamped at 10 m) and ``kitti`` (Garg's window,
+    ground truth up to 80 m, no clamp at 10 m) each print the metrics of
+    their definition, computed here per image and averaged, and --out
+    holds the per-image values.  Catches --protocol being ignored, a wrong
+    window or clamp, and a per-image file that does not match."""
+    rng = np.random.default_rng(5)
+    pred_dir = tmp_path / 'pred'
+    pred_dir.mkdir()
+    pairs = []
+    for image in list_test_images(tiny_root):
+        stem = osp.splitext(osp.basename(image))[0]
+        gt = cv2.imread(osp.join(tiny_root, 'annotations', 'test',
+                                 stem + '.png'), cv2.IMREAD_UNCHANGED) / 1000
+        pred = gt * rng.uniform(0.8, 1.25, gt.shape)
+        pred[40:, 10:30] = 20.0
+        cv2.imwrite(str(pred_dir / f'{stem}.png'),
+                    np.round(pred * 1000).astype(np.uint16))
+        pairs.append((stem, gt, np.round(pred * 1000) / 1000))
+    garg = (int(0.40810811 * HEIGHT), int(0.99189189 * HEIGHT),
+            int(0.03594771 * WIDTH), int(0.96405229 * WIDTH))
+    options = ['--cfg-options', *data_root_options(tiny_root)]
+    for protocol, crop, max_depth in ((None, (0, HEIGHT, 0, WIDTH), 10.0),
+                                      ('kitti', garg, 80.0)):
+        out = tmp_path / f'out_{protocol}'
+        args = [str(pred_dir), '--config', TINY_CONFIG, '--out', str(out)]
+        args += ['--protocol', protocol] if protocol else []
+        proc = run_tool('eval_predictions.py', args + options)
+        printed = {key: float(value) for key, value in
+                   re.findall(r'(\w+): (-?[\d.]+)', proc.stdout)}
+        per_image = {stem: reference_metrics(gt, pred, crop, max_depth)
+                     for stem, gt, pred in pairs}
+        for key in ('abs_rel', 'rmse', 'd1'):
+            mean = np.mean([m[key] for m in per_image.values()])
+            assert printed[key] == pytest.approx(mean, rel=1e-4, abs=1e-6), (
+                protocol, key)
+        with open(out / 'per_image_metrics.json') as handle:
+            records = json.load(handle)
+        assert len(records) == len(pairs)
+        for record in records:
+            expected = per_image[osp.splitext(osp.basename(
+                record['img_path']))[0]]
+            assert record['valid_pixels'] == expected['valid_pixels']
+            assert record['abs_rel'] == pytest.approx(expected['abs_rel'],
+                                                      rel=1e-4)
+
+
+def upload(url, data, filename):
+    """POST an upload to the page: (HTTP status, JSON reply)."""
+    request = urllib.request.Request(
+        url + '/predict', data=data, method='POST',
+        headers={'X-Filename': filename})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def fetch_image(url, flags=cv2.IMREAD_UNCHANGED):
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return cv2.imdecode(np.frombuffer(response.read(), np.uint8), flags)
+
+
+@pytest.mark.slow  # the tool in a fresh interpreter
+def test_webapp_honours_flip_aug_max_mb_and_max_side(tmp_path,
+                                                     tiny_checkpoint):
+    """``tools/webapp.py --port 0 --flip-aug --max-mb 0.05 --max-side 48``
+    started as a user starts it: an upload over 0.05 MB is refused (413)
+    with its size and the limit; a 40x64 image is shrunk to 30x48 before
+    the model sees it; the depth served is the flip-averaged prediction
+    of the image the model saw (computed here), not the plain one.
+    Catches an option that is parsed but not passed to the page or the
+    model."""
+    server = start_tool('webapp.py', [
+        '--config', TINY_CONFIG, '--checkpoint', tiny_checkpoint, '--port',
+        '0', '--flip-aug', '--max-mb', '0.05', '--max-side', '48'
+    ], stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline()
+        url = re.search(r'(http://[\d.]+:\d+)/', line).group(1)
+        rng = np.random.default_rng(6)
+        noise = cv2.imencode('.png', rng.integers(
+            0, 255, (160, 160, 3), dtype=np.uint8))[1].tobytes()
+        status, reply = upload(url, noise, 'noise.png')
+        assert status == 413
+        assert reply['error'] == (f'noise.png is {len(noise) / 2**20:.3g} '
+                                  'MB; the limit is 0.05 MB.')
+        image = rng.integers(0, 255, (40, 64, 3), dtype=np.uint8)
+        status, reply = upload(url, cv2.imencode('.png', image)[1].tobytes(),
+                               'room.png')
+        assert status == 200, reply
+        assert (reply['height'], reply['width']) == (30, 48)
+        seen = fetch_image(url + reply['files']['input'], cv2.IMREAD_COLOR)
+        served = fetch_image(url + reply['files']['depth'])
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.communicate(timeout=60)
+    np.testing.assert_array_equal(
+        seen, cv2.resize(image, (48, 30), interpolation=cv2.INTER_AREA))
+    inferencer = DepthInferencer(TINY_CONFIG, tiny_checkpoint, 'cpu',
+                                 show_progress=False)
+    flip = inferencer(seen, flip_aug=True)['predictions']
+    plain = inferencer(seen)['predictions']
+    assert np.abs(served.astype(int) - depth_to_mm(flip)[0]).max() <= 1
+    assert np.abs(served.astype(int) - depth_to_mm(plain)[0]).max() > 5
