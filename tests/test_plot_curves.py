@@ -28,7 +28,7 @@ def logged_values(work_dir, mode):
             key: float(value)
             for key, value in re.findall(r'(\S+): (-?[\d.]+(?:e-?\d+)?)',
                                          line)
-            if key not in plot_curves.BOOKKEEPING_KEYS
+            if key not in plot_curves.BOOKKEEPING_KEYS and key != 'eta'
         }
         if values:
             rows.append(values)
@@ -42,7 +42,8 @@ def test_plots_the_losses_and_metrics_of_a_training_run(
     draws both panels; the series it plots are the losses and metrics
     tools/train.py printed in its text log, iteration for iteration.
     Catches a scalars.json layout the tool does not find, training rows
-    taken for validation rows (or the reverse), missing loss keys and
+    taken for validation rows (or the reverse), missing loss keys (the
+    head logs its per-scale ones as decode.s<k>_...) and
     values plotted against the wrong iterations."""
     _, work_dir = tiny_training
     out = tmp_path / 'curves.png'
