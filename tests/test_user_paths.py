@@ -281,8 +281,9 @@ def test_eval_predictions_protocol_and_out(tmp_path, tiny_root):
     config's protocol (whole frame, depth below 10 m, predictions clamped
     at 10 m) and ``kitti`` (Garg's window, ground truth up to 80 m, no
     clamp at 10 m) each print the metrics of their definition, computed
-    here per image and averaged, and --out holds the per-image values.  Catches --protocol being ignored, a wrong
-    window or clamp, and a per-image file that does not match."""
+    here per image and averaged, and --out holds the per-image values.
+    Catches --protocol being ignored, a wrong window or clamp, and a
+    per-image file that does not match."""
     rng = np.random.default_rng(5)
     pred_dir = tmp_path / 'pred'
     pred_dir.mkdir()
@@ -378,8 +379,14 @@ def test_webapp_honours_flip_aug_max_mb_and_max_side(tmp_path,
         seen = fetch_image(url + reply['files']['input'], cv2.IMREAD_COLOR)
         served = fetch_image(url + reply['files']['depth'])
     finally:
-        server.send_signal(signal.SIGINT)
-        server.communicate(timeout=60)
+        server.send_signal(signal.SIGINT)  # Ctrl+C, as the tool says
+        try:
+            server.communicate(timeout=120)  # ~3 s idle, 10 s under load
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.communicate()
+            raise AssertionError('webapp.py did not stop within 120 s of '
+                                 'Ctrl+C')
     np.testing.assert_array_equal(
         seen, cv2.resize(image, (48, 30), interpolation=cv2.INTER_AREA))
     inferencer = DepthInferencer(TINY_CONFIG, tiny_checkpoint, 'cpu',
