@@ -342,6 +342,12 @@ def fetch_image(url, flags=cv2.IMREAD_UNCHANGED):
         return cv2.imdecode(np.frombuffer(response.read(), np.uint8), flags)
 
 
+def default_sigint():
+    """Ctrl+C reaches the tool even when the tests run as a background
+    job (whose shell starts it with SIGINT ignored)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow  # the tool in a fresh interpreter
 def test_webapp_honours_flip_aug_max_mb_and_max_side(tmp_path,
                                                      tiny_checkpoint):
@@ -355,7 +361,7 @@ def test_webapp_honours_flip_aug_max_mb_and_max_side(tmp_path,
     server = start_tool('webapp.py', [
         '--config', TINY_CONFIG, '--checkpoint', tiny_checkpoint, '--port',
         '0', '--flip-aug', '--max-mb', '0.05', '--max-side', '48'
-    ], stdout=subprocess.PIPE, text=True)
+    ], stdout=subprocess.PIPE, text=True, preexec_fn=default_sigint)
     try:
         for line in server.stdout:  # log lines, then the address
             address = re.search(r'serving .* on (http://[\d.]+:\d+)/', line)
@@ -381,7 +387,7 @@ def test_webapp_honours_flip_aug_max_mb_and_max_side(tmp_path,
     finally:
         server.send_signal(signal.SIGINT)  # Ctrl+C, as the tool says
         try:
-            server.communicate(timeout=120)  # ~3 s idle, 10 s under load
+            server.communicate(timeout=120)  # 3-10 s here
         except subprocess.TimeoutExpired:
             server.kill()
             server.communicate()
