@@ -390,16 +390,35 @@ def test_depth_estimator_slide_flip_averages_flipped_prediction():
 
 
 def test_depth_estimator_slide_flip_with_smaller_crops():
+    """Overlapping windows, recomputed by hand: the 37x53 input is padded
+    to 40x56; 32x32 windows at stride 16 start at rows 0, 8 (the last one
+    flush with the border) and columns 0, 16, 24; each window is averaged
+    with its mirrored pass, the windows summed and divided by how many
+    cover each pixel (1 to 6), then the padding is cut off.  Catches wrong
+    window positions, a wrong count normalisation and a missing flip."""
     torch.manual_seed(0)
-    size = (37, 53)
+    size, padded, crop = (37, 53), (40, 56), 32
     model = build_depth_estimator(
-        dict(mode='slide_flip', crop_size=(32, 32), stride=(16, 16))).eval()
+        dict(mode='slide_flip', crop_size=(crop, crop),
+             stride=(16, 16))).eval()
     data = model.data_preprocessor(make_batch(size, batch=1), False)
+    inputs = data['inputs']
+    assert inputs.shape[-2:] == padded
+    total = torch.zeros(1, 1, *padded)
+    count = torch.zeros(1, 1, *padded)
     with torch.no_grad():
         results = model(**data, mode='predict')
-    pred = results[0].pred_depth_map.data
-    assert pred.shape == (1, *size)
-    assert pred.min() >= 1e-3 and pred.max() <= 10.0
+        metas = [dict(img_shape=(crop, crop), pad_shape=(crop, crop))]
+        for y in (0, 8):
+            for x in (0, 16, 24):
+                window = inputs[:, :, y:y + crop, x:x + crop]
+                plain = model.encode_decode(window, metas)
+                mirrored = model.encode_decode(window.flip(3), metas).flip(3)
+                total[..., y:y + crop, x:x + crop] += (plain + mirrored) / 2
+                count[..., y:y + crop, x:x + crop] += 1
+    assert count.min() == 1 and count.max() == 6
+    expected = (total / count)[0, :, :size[0], :size[1]]
+    torch.testing.assert_close(results[0].pred_depth_map.data, expected)
 
 
 def test_depth_offset_shifts_every_level_before_the_activation():

@@ -2,7 +2,8 @@
 
 Same arguments as MMSegmentation 1.x's ``tools/test.py``.  The evaluator
 logs a Table-I-style table; ``--out DIR`` also writes per-image metrics and
-``--show-dir DIR`` writes RGB | ground truth | prediction | error panels.
+``--show-dir DIR`` writes RGB | ground truth | prediction | error panels,
+one per test image.
 ``--save-pred DIR`` writes every prediction as ``DIR/<image stem>.png``
 (uint16 mm; scored offline by ``tools/eval_predictions.py``); with
 ``--format-only`` the test images need no depth files and nothing is

@@ -8,6 +8,8 @@ import argparse
 import logging
 import os
 import os.path as osp
+import re
+import subprocess
 from contextlib import contextmanager
 from typing import Iterator, Optional
 
@@ -102,6 +104,34 @@ def enable_tensorboard(cfg: Config) -> None:
     cfg.visualizer.vis_backends = backends
 
 
+def export_slurm_env() -> None:
+    """Set torch's ``env://`` variables from those of a Slurm task.
+
+    ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK`` come from ``SLURM_PROCID``,
+    ``SLURM_NTASKS`` and ``SLURM_LOCALID``; ``MASTER_ADDR`` (unless set) is
+    the first host of ``SLURM_NODELIST`` (a list such as ``node[01-04]``
+    is expanded by ``scontrol show hostnames``) and ``MASTER_PORT`` (unless
+    set) 29500, as MMEngine's Slurm launcher chooses them on CUDA.
+
+    Raises:
+        ValueError: A Slurm variable is missing (not run by ``srun``).
+    """
+    names = ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_NODELIST')
+    missing = [name for name in names if name not in os.environ]
+    if missing:
+        raise ValueError(f'--launcher slurm: {", ".join(missing)} not set; '
+                         'start the tool with srun (tools/slurm_train.sh)')
+    nodes = os.environ['SLURM_NODELIST']
+    if 'MASTER_ADDR' not in os.environ:
+        os.environ['MASTER_ADDR'] = nodes if re.fullmatch(
+            r'[\w.-]+', nodes) else subprocess.check_output(
+                ['scontrol', 'show', 'hostnames', nodes], text=True).split()[0]
+    os.environ.setdefault('MASTER_PORT', '29500')
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['LOCAL_RANK'] = os.environ.get('SLURM_LOCALID', '0')
+
+
 def setup_cpu_distributed(cfg: Config) -> None:
     """Prepare torch DDP over gloo when launched without CUDA.
 
@@ -109,7 +139,9 @@ def setup_cpu_distributed(cfg: Config) -> None:
     with ``device_ids=[LOCAL_RANK]``; both fail for CPU processes.  The
     process group is created here with the gloo backend (MMEngine then skips
     its own initialisation) and the DDP wrapper gets ``device_ids=None``.
-    Does nothing for single-process runs or when CUDA is available.
+    Under ``--launcher slurm`` the rank and world size are first taken
+    from Slurm's variables (:func:`export_slurm_env`).  Does nothing for
+    single-process runs or when CUDA is available.
     """
     if cfg.launcher == 'none' or torch.cuda.is_available():
         return
@@ -117,6 +149,8 @@ def setup_cpu_distributed(cfg: Config) -> None:
         raise ValueError('sync_bn needs CUDA devices; this run has none. '
                          'Remove sync_bn for CPU training.')
     if not dist.is_initialized():
+        if cfg.launcher == 'slurm':
+            export_slurm_env()
         dist.init_process_group(backend='gloo')
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel')
@@ -151,12 +185,15 @@ def distributed_session(cfg: Config) -> Iterator[None]:
 
 def enable_visualization(cfg: Config, show: bool, show_dir: Optional[str],
                          wait_time: float) -> None:
-    """Switch on the visualisation hook for ``--show`` / ``--show-dir``."""
+    """Switch on the visualisation hook for ``--show`` / ``--show-dir``:
+    a panel for every test image (mmseg's hook draws every 50th batch by
+    default)."""
     hooks = cfg.get('default_hooks', {})
     if 'visualization' not in hooks:
         raise ValueError('--show/--show-dir need default_hooks.visualization '
                          "(e.g. dict(type='SegVisualizationHook')).")
     hooks.visualization.draw = True
+    hooks.visualization.interval = 1
     if show:
         hooks.visualization.show = True
         hooks.visualization.wait_time = wait_time

@@ -8,7 +8,8 @@ newest ``<timestamp>/`` run folder. Lines carrying a loss key are training
 logs, plotted against ``iter``; the others are validation results, plotted
 against ``step`` (the epoch for epoch-based loops, the iteration
 otherwise). Loss keys are those matching ``--loss-patterns`` (default: any
-key containing ``loss`` and per-scale keys ``s<k>_...``).
+key containing ``loss`` and per-scale keys ``s<k>_...``, also under a
+module prefix as the decode head logs them: ``decode.s<k>_...``).
 """
 import argparse
 import glob
@@ -24,7 +25,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 BOOKKEEPING_KEYS = frozenset(
     ('step', 'epoch', 'iter', 'time', 'data_time', 'lr', 'memory'))
-DEFAULT_LOSS_PATTERNS = (r'loss', r'^s\d+_')
+DEFAULT_LOSS_PATTERNS = (r'loss', r'(^|\.)s\d+_')
 
 Rows = List[Dict[str, float]]
 
