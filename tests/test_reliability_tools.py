@@ -4,9 +4,10 @@ and a resumed run whose loss turns NaN; every path that reads a checkpoint
 (the tools, the web page, ONNX export, ``DepthInferencer``, mmseg's
 ``init_model``) with checkpoints made to run code.
 
-One short training run makes the good checkpoint; the failing runs are
-started together (each stops while loading or in its first iteration); the
-attacks on the other paths are forked from the preloaded interpreter."""
+The shared tiny training (``tiny_training``) makes the good checkpoint;
+every failing run (each stops while loading or in its first iteration) is
+forked from the preloaded interpreter, but one, a hostile ``--resume``,
+which starts a new interpreter as a shell does."""
 import glob
 import os
 import os.path as osp
@@ -18,8 +19,8 @@ import torch
 
 from mrpan_mm.apis import DepthInferencer
 from mrpan_mm.utils import TRUSTED_GLOBALS_ENV, load_checkpoint_file
-from tools_runner import (PRELOADED, TINY_CONFIG, data_root_options,
-                          start_tool, tool_command, tool_env)
+from tools_runner import (PRELOADED, REPO, TINY_CONFIG, data_root_options,
+                          tool_command, tool_env)
 
 pytestmark = pytest.mark.slow
 
@@ -54,22 +55,6 @@ def work_dir_resuming(path, checkpoint):
     return path
 
 
-def run_together(commands, log_dir):
-    """Run ``{name: tool args}`` concurrently (output in
-    ``log_dir/<name>.log``); returns ``{name: (exit status, output)}``."""
-    procs = {}
-    for name, args in commands.items():
-        with open(osp.join(log_dir, f'{name}.log'), 'w') as log:
-            procs[name] = start_tool(args[0], args[1:], stdout=log,
-                                     stderr=subprocess.STDOUT)
-    results = {}
-    for name, proc in procs.items():
-        status = proc.wait(timeout=600)
-        with open(osp.join(log_dir, f'{name}.log')) as log:
-            results[name] = (status, log.read())
-    return results
-
-
 @pytest.fixture(scope='module')
 def runs(tmp_path_factory, tiny_training):
     tmp = tmp_path_factory.mktemp('reliability')
@@ -100,7 +85,7 @@ def runs(tmp_path_factory, tiny_training):
 
     image = sorted(glob.glob(osp.join(root, 'images', 'test', '*.jpg')))[0]
     train = ['train.py', TINY_CONFIG, '--work-dir']
-    results = run_together({
+    commands = {
         'evil_test': ['test.py', TINY_CONFIG, evil, '--work-dir',
                       str(tmp / 'w_test'), '--cfg-options', *data],
         'evil_infer': ['infer.py', image, '--config', TINY_CONFIG,
@@ -119,7 +104,10 @@ def runs(tmp_path_factory, tiny_training):
         'nan': [*train, nan_dir, '--resume', '--cfg-options', *data,
                 'train_cfg.max_epochs=2',
                 'model.decode_head.loss_decode.term_weights.depth=nan'],
-    }, str(tmp))
+    }
+    # one run in a new interpreter: what a shell starts refuses it too
+    results = {name: (run_fresh if name == 'evil_resume' else run_forked)(
+        args, timeout=600) for name, args in commands.items()}
     return dict(results=results, tmp=tmp, marker=marker, evil=evil,
                 mismatch=mismatch, truncated=truncated, nan_dir=nan_dir,
                 root=root)
@@ -185,6 +173,14 @@ def run_forked(args, extra_env=None, timeout=300):
         command[1] = args[0]
     proc = PRELOADED.run(command, dict(tool_env(), **(extra_env or {})),
                          timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def run_fresh(args, timeout=300):
+    """``tools/<args[0]>`` in a new interpreter, as a shell starts it;
+    returns (exit status, stdout + stderr)."""
+    proc = subprocess.run(tool_command(*args), cwd=REPO, env=tool_env(),
+                          capture_output=True, text=True, timeout=timeout)
     return proc.returncode, proc.stdout + proc.stderr
 
 
