@@ -116,6 +116,8 @@ def runs(tmp_path_factory, tiny_training):
 @pytest.mark.parametrize(
     'name', ['evil_test', 'evil_infer', 'evil_load_from', 'evil_resume'])
 def test_hostile_checkpoint_runs_no_code(runs, name):
+    """Catches: a tool reading checkpoints with ``weights_only=False``
+    (unpickling runs the file's code) or an error not naming the file."""
     rc, output = runs['results'][name]
     assert rc != 0, output[-2000:]
     assert f'refusing to load checkpoint {runs["evil"]}' in output
@@ -126,6 +128,8 @@ def test_hostile_checkpoint_runs_no_code(runs, name):
 
 @pytest.mark.parametrize('name', ['mismatch_load_from', 'mismatch_resume'])
 def test_mismatching_checkpoint_stops_listing_keys(runs, name):
+    """Catches: ``load_from`` / ``--resume`` going on with the part that
+    fits (MMEngine's default: a warning), an error not listing the keys."""
     rc, output = runs['results'][name]
     assert rc != 0, output[-2000:]
     assert f'checkpoint {runs["mismatch"]} does not match' in output
@@ -138,12 +142,15 @@ def test_mismatching_checkpoint_stops_listing_keys(runs, name):
 
 
 def test_truncated_checkpoint_is_named(runs):
+    """Catches: a bare zip/pickle error that does not name the file."""
     rc, output = runs['results']['truncated_test']
     assert rc != 0
     assert f'checkpoint {runs["truncated"]} is truncated or corrupt' in output
 
 
 def test_nan_loss_stops_in_that_iteration_keeping_last_checkpoint(runs):
+    """Catches: training (and saving) on after a NaN loss, an error
+    without the iteration, the loss terms or the batch's files."""
     rc, output = runs['results']['nan']
     assert rc != 0, output[-2000:]
     assert 'iteration 3 (epoch 2, batch 1): the loss is NaN' in output
@@ -215,7 +222,8 @@ def attacks(tmp_path_factory, tiny_training):
 def test_config_text_in_checkpoint_never_runs(attacks):
     """--resume (MMEngine executes ``meta['config']``), load_from through
     tools/test.py, tools/infer.py: all load the file, none runs its
-    config."""
+    config.  Catches: config text in a checkpoint reaching
+    ``Config.fromstring``."""
     tmp, data = attacks['tmp'], data_root_options(attacks['root'])
     resume_dir = work_dir_resuming(str(tmp / 'resume'), attacks['config'])
     for args in (
@@ -234,8 +242,8 @@ def test_config_text_in_checkpoint_never_runs(attacks):
 
 
 def test_inferencer_needs_a_config(attacks):
-    """MMEngine builds the model from the checkpoint's config text when no
-    config is given."""
+    """Catches: MMEngine building the model from the checkpoint's config
+    text (code) when no config is given."""
     with pytest.raises(ValueError, match='needs a config'):
         DepthInferencer(None, attacks['config'], 'cpu')
     assert not attacks['marker'].exists()
@@ -244,7 +252,8 @@ def test_inferencer_needs_a_config(attacks):
 @pytest.mark.parametrize('path', ['webapp', 'onnx', 'init_model'])
 def test_other_loading_paths_refuse_hostile_checkpoints(attacks, path):
     """The web page's and ONNX export's start, and mmseg's ``init_model``
-    on our config (whose loader no hook of ours switches)."""
+    on our config (whose loader no hook of ours switches).  Catches: a
+    loading path that bypasses the safe loader."""
     args, hostile = {
         'webapp': (['webapp.py', '--config', TINY_CONFIG, '--checkpoint',
                     attacks['unpickle'], '--port', '0'], 'unpickle'),
@@ -267,6 +276,8 @@ def test_other_loading_paths_refuse_hostile_checkpoints(attacks, path):
 @pytest.mark.parametrize('trusted', ['io.open', '_io.open',
                                      'subprocess.Popen'])
 def test_trusting_a_function_or_system_class_is_refused(attacks, trusted):
+    """Catches: the trusted-globals variable letting a function or a
+    class that reaches files or processes into the unpickler."""
     status, output = run_forked(
         ['test.py', TINY_CONFIG, attacks['unpickle'], '--work-dir',
          str(attacks['tmp'] / 'trusted'), '--cfg-options',
