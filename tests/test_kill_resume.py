@@ -72,7 +72,10 @@ def start_training(work_dir: str, root: str, *extra: str
 
 def finish(proc: subprocess.Popen, work_dir: str) -> str:
     """Wait for a training that must succeed; returns its output."""
-    status = proc.wait(timeout=RUN_TIMEOUT)
+    try:
+        status = proc.wait(timeout=RUN_TIMEOUT)
+    finally:
+        reap(proc)
     with open(f'{work_dir}.log') as f:
         output = f.read()
     assert status == 0, output[-3000:]
@@ -80,8 +83,8 @@ def finish(proc: subprocess.Popen, work_dir: str) -> str:
 
 
 def reap(proc: subprocess.Popen) -> None:
-    """End what is left of the killed run's process group (its data-loader
-    worker, if it outlived the main process)."""
+    """End what is left of a training's process group (all of it after a
+    timeout; a data-loader worker that outlived a killed main process)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except ProcessLookupError:
