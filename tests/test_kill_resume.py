@@ -204,9 +204,10 @@ def test_sigkill_while_writing_keeps_previous_checkpoint(runs):
 
 
 def test_resume_after_sigkill_matches_unbroken_run(runs):
-    """Catches: resume that drops the optimizer state, the LR schedule
-    (warm-up + cosine), the iteration count or the data order, and any
-    difference a default-thread run with a data-loader worker brings."""
+    """Catches: resume that drops the optimizer state (made to forget
+    Adam's state, this test fails on the first weight), the LR schedule
+    (warm-up + cosine), the iteration count, or the augmentation seeds of
+    the data-loader worker."""
     reference = load(runs['unbroken'], EPOCHS)
     resumed = load(runs['killed'], EPOCHS)
     assert (resumed['meta']['epoch'], resumed['meta']['iter']) == (
