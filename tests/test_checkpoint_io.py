@@ -72,6 +72,9 @@ def mmengine_like_checkpoint():
 
 
 def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
+    """Catches: MMEngine's own checkpoints (history buffers, numpy
+    values) refused by the safe loader, its allow-list left in torch's
+    process-wide safe globals."""
     path = tmp_path / 'ckpt.pth'
     torch.save(mmengine_like_checkpoint(), path)
     loaded = load_checkpoint_file(str(path), map_location='cpu')
@@ -87,6 +90,8 @@ def test_mmengine_checkpoint_loads_with_weights_only(tmp_path):
 
 def test_file_with_other_objects_is_refused_and_runs_nothing(
         tmp_path, monkeypatch):
+    """Catches: unpickling that runs a file's code (``io.open``), a
+    refusal not naming the file or what it holds."""
     marker = tmp_path / 'created_by_unpickling'
     path = tmp_path / 'evil.pth'
     torch.save({'state_dict': {}, 'meta': {'x': CreatesFile(marker)}}, path)
@@ -103,6 +108,8 @@ def test_file_with_other_objects_is_refused_and_runs_nothing(
 
 
 def test_trusted_data_class_is_the_only_opt_in(tmp_path, monkeypatch):
+    """Catches: no way to load a checkpoint holding a plain data class,
+    or the opt-in left in torch's process-wide safe globals."""
     path = tmp_path / 'namespace.pth'
     torch.save({'args': argparse.Namespace(lr=0.1)}, path)
     with pytest.raises(UnsafeCheckpointError) as info:
@@ -124,7 +131,8 @@ def test_trusted_data_class_is_the_only_opt_in(tmp_path, monkeypatch):
 def test_trusted_globals_accept_data_classes_only(tmp_path, monkeypatch,
                                                   name):
     """Functions (``json.loads``), exception classes and anything of a
-    module reaching files, processes or the interpreter are refused."""
+    module reaching files, processes or the interpreter are refused.
+    Catches: an allow-list check by name pattern that lets them in."""
     path = tmp_path / 'ckpt.pth'
     torch.save({'state_dict': {}}, path)
     monkeypatch.setenv(TRUSTED_GLOBALS_ENV, name)
@@ -136,7 +144,8 @@ def test_trusted_globals_accept_data_classes_only(tmp_path, monkeypatch,
 def test_process_wide_safe_globals_are_not_ours(tmp_path):
     """``torch.distributed`` adds ``traceback.FrameSummary`` (whose
     constructor reads a line of any file) and builtin exceptions to torch's
-    process-wide safe list; a file using them is refused, unread."""
+    process-wide safe list; a file using them is refused, unread.
+    Catches: our loader trusting torch's process-wide list."""
     import torch.distributed  # noqa: F401  (adds them, as MMEngine does)
     process_wide = set(torch.serialization.get_safe_globals())
     assert {traceback.FrameSummary, ValueError} <= process_wide
@@ -155,7 +164,8 @@ def test_process_wide_safe_globals_are_not_ours(tmp_path):
 
 def test_dynamic_imports_and_legacy_files_are_checked(tmp_path):
     """Pickle opcodes importing by a computed name are refused; torch's
-    legacy (non-zip) format gets the same check."""
+    legacy (non-zip) format gets the same check.  Catches: a check of
+    ``GLOBAL`` opcodes only, or of zip files only."""
     marker = tmp_path / 'created_by_unpickling'
     dynamic = tmp_path / 'protocol4.pth'
     torch.save({'x': CreatesFile(marker)}, dynamic, pickle_protocol=4)
@@ -178,6 +188,7 @@ def test_dynamic_imports_and_legacy_files_are_checked(tmp_path):
     Calls(HistoryBuffer, [1], [1], 'x'),  # TypeError / ValueError
 ])
 def test_any_unpickling_error_names_the_file(tmp_path, crafted):
+    """Catches: a constructor's error escaping without the file name."""
     path = tmp_path / 'crafted.pth'
     torch.save({'state_dict': {}, 'x': crafted}, path)
     with pytest.raises(CheckpointFileError, match=str(path)):
@@ -185,7 +196,8 @@ def test_any_unpickling_error_names_the_file(tmp_path, crafted):
 
 
 def test_config_text_is_dropped(tmp_path):
-    """MMEngine executes these strings (``Config.fromstring``)."""
+    """Catches: config text kept in what the loader returns: MMEngine
+    executes these strings (``Config.fromstring``)."""
     code = f"open({str(tmp_path / 'marker')!r}, 'w')"
     checkpoint = mmengine_like_checkpoint()
     checkpoint['meta'].update(config=code, cfg=code)
@@ -199,6 +211,8 @@ def test_config_text_is_dropped(tmp_path):
 
 
 def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
+    """Catches: the ``getattr`` MMEngine's files need opening any
+    attribute (``__init__``, ``__globals__``, ...) to a crafted file."""
     ok, bad = tmp_path / 'ok.pth', tmp_path / 'bad.pth'
     torch.save({'f': ReadsAttribute(HistoryBuffer, 'mean')}, ok)
     assert load_checkpoint_file(str(ok))['f'] is HistoryBuffer.mean
@@ -209,6 +223,8 @@ def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
 
 @pytest.mark.parametrize('damage', ['truncated', 'garbage', 'empty'])
 def test_damaged_file_is_named(tmp_path, damage):
+    """Catches: a truncated, garbage or empty file giving a bare
+    zip/pickle error, or taken for a hostile one."""
     good = tmp_path / 'good.pth'
     torch.save(mmengine_like_checkpoint(), good)
     data = good.read_bytes()
@@ -225,7 +241,14 @@ def test_damaged_file_is_named(tmp_path, damage):
         load_checkpoint_file(str(tmp_path / 'missing.pth'))
 
 
-def test_mmengine_loader_switch(tmp_path):
+def test_mmengine_loader_switch(tmp_path, monkeypatch):
+    """Catches: MMEngine's ``CheckpointLoader`` (``load_from``,
+    ``--resume``) still unpickling with ``weights_only=False`` after the
+    switch, and the switch outliving this test."""
+    # the switch is process-wide: a copy of the scheme table takes it,
+    # the table in force comes back after the test
+    monkeypatch.setattr(CheckpointLoader, '_schemes',
+                        OrderedDict(CheckpointLoader._schemes))
     use_safe_checkpoint_loader()
     path = tmp_path / 'evil.pth'
     torch.save({'x': CreatesFile(tmp_path / 'marker')}, path)
@@ -237,7 +260,9 @@ def test_mmengine_loader_switch(tmp_path):
 @pytest.mark.slow
 def test_import_only_registers():
     """``import mrpan_mm`` leaves MMEngine's checkpoint loader and file
-    backends as they were (fresh process: other tests switch them)."""
+    backends as they were (fresh process: other tests switch them).
+    Catches: importing the package changing how every MMEngine user in
+    the process reads or writes files."""
     code = (
         'import mrpan_mm\n'
         'from mmengine.runner import CheckpointLoader\n'
@@ -251,6 +276,8 @@ def test_import_only_registers():
 
 
 def test_atomic_backend_is_opt_in(tmp_path):
+    """Catches: the atomic backend replacing MMEngine's local backend for
+    every path, or not registered under ``atomic_local``."""
     assert type(get_file_backend(str(tmp_path))) is LocalBackend
     backend = get_file_backend(
         str(tmp_path), backend_args=dict(backend='atomic_local'))
@@ -258,6 +285,9 @@ def test_atomic_backend_is_opt_in(tmp_path):
 
 
 def test_interrupted_write_keeps_previous_file(tmp_path, monkeypatch):
+    """Catches: an interrupted write (an exception before the rename)
+    damaging the previous file or leaving its temporary file behind (a
+    real SIGKILL inside the write: test_kill_resume.py)."""
     target = tmp_path / 'epoch_1.pth'
     atomic_write_bytes(b'good checkpoint', target)
 
@@ -276,7 +306,9 @@ def test_interrupted_write_keeps_previous_file(tmp_path, monkeypatch):
 
 def test_disk_full_while_saving_keeps_previous_checkpoint(
         tmp_path, monkeypatch):
-    """MMEngine's save path with our configs' ``backend_args``."""
+    """MMEngine's save path with our configs' ``backend_args``.  Catches:
+    a full disk damaging the previous checkpoint or an error not naming
+    the file."""
     target = str(tmp_path / 'epoch_2.pth')
     args = dict(backend='atomic_local')
     save_checkpoint({'state_dict': {'w': torch.ones(3)}}, target,
@@ -297,6 +329,8 @@ def test_disk_full_while_saving_keeps_previous_checkpoint(
 
 
 def test_put_text_roundtrip(tmp_path):
+    """Catches: text (``last_checkpoint``) not written through the atomic
+    backend, or its folder not created."""
     backend = AtomicLocalBackend()
     backend.put_text('iter_4.pth', tmp_path / 'sub' / 'last_checkpoint')
     assert (tmp_path / 'sub' / 'last_checkpoint').read_text() == 'iter_4.pth'
@@ -304,6 +338,8 @@ def test_put_text_roundtrip(tmp_path):
 
 @pytest.mark.parametrize('umask', [0o022, 0o077, 0o002])
 def test_atomic_write_mode_follows_umask(tmp_path, umask):
+    """Catches: checkpoints written with ``mkstemp``'s private 0o600 mode
+    instead of the mode a plain write gives."""
     old = os.umask(umask)
     try:
         atomic_write_bytes(b'x', tmp_path / 'atomic')
@@ -317,6 +353,8 @@ def test_atomic_write_mode_follows_umask(tmp_path, umask):
 
 
 def test_atomic_write_fsyncs_folder_after_rename(tmp_path, monkeypatch):
+    """Catches: a rename that a power cut can undo (no fsync of the file
+    before it or of the folder after it)."""
     target = tmp_path / 'epoch_1.pth'
     synced = []
     real_fsync = os.fsync

@@ -42,6 +42,9 @@ def weights(work_dir):
 
 
 def test_two_gloo_ranks_match_one_process(tmp_path):
+    """Catches: DDP gradients summed instead of averaged, a rank's
+    gradient or half of the data missing, a CPU run not going through
+    gloo (``dist_train.sh`` on the tiny config; see the module text)."""
     root = str(tmp_path / 'nyu')
     make_nyu_fixture(root, num_train=4, num_test=2)  # one step
     common = [*data_root_options(root), 'train_cfg.max_epochs=1',

@@ -42,5 +42,6 @@ def test_group_destroyed_on_leaving(one_rank, fails):
 
 
 def test_single_process_runs_start_no_group():
+    """Catches: a process group started for runs without a launcher."""
     with distributed_session(Config(dict(launcher='none'))):
         assert not dist.is_initialized()

@@ -49,6 +49,9 @@ def mismatch_message(state_dict, **kwargs):
 
 
 def test_check_state_dict_lists_every_kind():
+    """Catches: a mismatch report that misses a kind (missing, unexpected,
+    mis-shaped), trips over DDP's ``module.`` prefix or BN's tolerated
+    ``num_batches_tracked``, or lists thousands of keys."""
     text = mismatch_message(mismatching_state_dict())
     assert text.startswith('checkpoint a.pth does not match the model')
     assert '1 missing keys' in text and 'head.bias' in text
@@ -67,6 +70,9 @@ def stub_runner(model, **cfg):
 
 
 def test_strict_hook_stops_on_mismatch_naming_the_file():
+    """Catches: a mismatching checkpoint loaded with a warning only, an
+    error without the file or the keys, a TTA-wrapped model compared
+    wrapper and all, ``strict=False`` not honoured."""
     hook = SafeCheckpointLoadHook()
     runner = stub_runner(Net(), load_from='/ckpts/other_model.pth')
     checkpoint = {'state_dict': mismatching_state_dict()}
@@ -104,7 +110,8 @@ def test_inferencer_refuses_a_mismatching_checkpoint_naming_it(tmp_path):
 
 def test_hook_drops_config_text_whatever_loaded_it():
     """A checkpoint read by another loader (a URL's) reaches
-    ``Runner.resume`` without the config text it would execute."""
+    ``Runner.resume`` without the config text it would execute.  Catches:
+    config text dropped by our file loader only."""
     code = "open('marker', 'w')"
     checkpoint = {'state_dict': Net().state_dict(),
                   'meta': {'config': code, 'cfg': code, 'epoch': 1},
@@ -127,6 +134,8 @@ def batch(*paths):
 
 @pytest.mark.parametrize('bad', [float('nan'), float('inf')])
 def test_non_finite_loss_stops_with_iteration_terms_and_files(bad):
+    """Catches: NaN/inf losses let through, an error without the
+    1-based iteration, the loss terms or the batch's image files."""
     hook = NonFiniteLossHook()
     runner = SimpleNamespace(iter=6, epoch=1)
     outputs = {'loss': torch.tensor(bad), 'decode.loss_depth':
@@ -145,6 +154,8 @@ def test_non_finite_loss_stops_with_iteration_terms_and_files(bad):
 
 @pytest.mark.parametrize('path', CONFIGS, ids=osp.basename)
 def test_configs_switch_reliability_hooks_on(path):
+    """Catches: a shipped config without the atomic checkpoint backend,
+    the strict loading hook, the NaN hook or the safe loader's import."""
     cfg = Config.fromfile(path)
     # reading the config switches MMEngine's checkpoint loader
     assert 'mrpan_mm.engine.safe_checkpoint_loading' in \
