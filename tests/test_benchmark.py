@@ -160,14 +160,16 @@ def documented_commands():
 
 TOOL_COMMAND = 'python tools/benchmark.py'
 # What the documented commands get appended, for a test's time: a tiny
-# input, batch 2 (the smallest that trains BatchNorm at 32x40), one timed
+# input (also the paper configs' padded size), batch 2 (the smallest that trains BatchNorm at 32x40), one timed
 # run each, the paper configs' design at test size (small_paper_model.py).
 SIZE_OPTIONS = [
     '--shape', '32', '40', '--batch', '2', '--repeat', '1', '--warmup', '0',
     '--time-budget', '0', '--sweep-shapes', '32x40', '--sam-sizes', '6x8',
     '--sam-channels', '16', '--sam-fit-shape', '32', '40',
     '--sam-fit-batch', '1', '--memory-steps', '1', '--encoder',
-    SMALL_ENCODER, '--cfg-options', *small_paper_model_args()
+    SMALL_ENCODER, '--cfg-options', *small_paper_model_args(),
+    # the paper configs pad every input to their 228x304 crop
+    'model.data_preprocessor.size=(32,40)'
 ]
 
 
