@@ -16,6 +16,7 @@ from mmseg.registry import MODELS
 from mrpan_mm.benchmark import (NaiveSpatialAttention, parse_spec, runner,
                                 sam_flops, worker)
 from mrpan_mm.benchmark.measure import Case, build_sam, count_flops
+from mrpan_mm.benchmark.models import spec_config
 from mrpan_mm.benchmark.runner import MODEL_COLUMNS, model_table
 from mrpan_mm.models.necks.maca_attention import SpatialAttentionModule
 from small_paper_model import SMALL_ENCODER, small_paper_model_args
@@ -118,6 +119,16 @@ def test_train_step_at_batch_one_names_the_remedy():
         case.train_step()
 
 
+def test_benchmarked_shape_is_the_network_input():
+    """Catches a benchmark that times a paper config at its 228x304 crop
+    whatever ``--shape`` says (its preprocessor pads every input to
+    ``size``)."""
+    paper = os.path.join(ROOT, 'configs', 'mrpan_nyu.py')
+    assert spec_config(paper).model.data_preprocessor.size == (228, 304)
+    cfg = spec_config(paper, shape=(32, 40))
+    assert tuple(cfg.model.data_preprocessor.size) == (32, 40)
+
+
 def test_parse_spec():
     path, over = parse_spec('a.py:baseline:model.neck.sam_kv_stride=(4,1)')
     assert path == 'a.py'
@@ -160,16 +171,14 @@ def documented_commands():
 
 TOOL_COMMAND = 'python tools/benchmark.py'
 # What the documented commands get appended, for a test's time: a tiny
-# input (also the paper configs' padded size), batch 2 (the smallest that trains BatchNorm at 32x40), one timed
+# input, batch 2 (the smallest that trains BatchNorm at 32x40), one timed
 # run each, the paper configs' design at test size (small_paper_model.py).
 SIZE_OPTIONS = [
     '--shape', '32', '40', '--batch', '2', '--repeat', '1', '--warmup', '0',
     '--time-budget', '0', '--sweep-shapes', '32x40', '--sam-sizes', '6x8',
     '--sam-channels', '16', '--sam-fit-shape', '32', '40',
     '--sam-fit-batch', '1', '--memory-steps', '1', '--encoder',
-    SMALL_ENCODER, '--cfg-options', *small_paper_model_args(),
-    # the paper configs pad every input to their 228x304 crop
-    'model.data_preprocessor.size=(32,40)'
+    SMALL_ENCODER, '--cfg-options', *small_paper_model_args()
 ]
 
 

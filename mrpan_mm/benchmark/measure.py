@@ -110,7 +110,8 @@ class Case:
         torch.manual_seed(self.seed)
         self.device = device_name()
         self.dtype = variant_dtype(self.device, self.amp)
-        self.cfg = spec_config(self.spec, self.encoder, self.cfg_options)
+        self.cfg = spec_config(self.spec, self.encoder, self.cfg_options,
+                               self.shape)
         self.model = build_model(self.cfg).to(self.device)
         if self.channels_last:
             self.model = self.model.to(memory_format=torch.channels_last)

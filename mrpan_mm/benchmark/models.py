@@ -8,7 +8,7 @@ preset name from :data:`PRESETS`, e.g.
 """
 import ast
 import copy
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
@@ -78,16 +78,23 @@ def parse_spec(spec: str) -> Tuple[str, Dict[str, Any]]:
 
 def spec_config(spec: str,
                 encoder: Optional[str] = None,
-                cfg_options: Optional[Dict[str, Any]] = None) -> Config:
+                cfg_options: Optional[Dict[str, Any]] = None,
+                shape: Optional[Sequence[int]] = None) -> Config:
     """Config of a spec; ``encoder`` swaps the SENet arch (and channels).
 
     The file is read by the tools' :func:`mrpan_mm.engine.load_config`; then
-    ``encoder``, ``cfg_options`` and the spec's overrides are applied, in
-    that order.  Pretrained weights are never loaded (``init_cfg=None``):
+    ``shape``, ``encoder``, ``cfg_options`` and the spec's overrides are
+    applied, in that order.  ``shape`` (H, W) becomes the data
+    preprocessor's ``size`` where the config pads its inputs to one (the
+    paper configs pad to 228x304), so the network runs at the benchmarked
+    size.  Pretrained weights are never loaded (``init_cfg=None``):
     benchmarks use random weights.
     """
     path, overrides = parse_spec(spec)
     cfg = load_config(path)
+    preprocessor = cfg.model.get('data_preprocessor') or {}
+    if shape is not None and preprocessor.get('size') is not None:
+        preprocessor['size'] = tuple(shape)
     if encoder is not None:
         channels = ENCODER_CHANNELS.get(encoder, DEFAULT_ENCODER_CHANNELS)
         cfg.merge_from_dict({
