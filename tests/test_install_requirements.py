@@ -103,6 +103,7 @@ def test_main_installs_uv_then_runs_it_with_the_sources(fake_pip_config):
     assert uv[:6] == [sys.executable, '-m', 'uv', 'pip', 'install',
                       '--python']
     assert uv[-2:] == ['-r', 'requirements/cpu.txt']
+    assert '--compile-bytecode' in uv  # imports read .pyc files
     assert '--find-links' in uv and env['SSL_CERT_FILE'] == \
         '/etc/ssl/certs/ca.crt'
 
@@ -114,6 +115,6 @@ def test_main_falls_back_to_pip(fake_pip_config, returncodes, capsys):
     call.returncodes = returncodes
     assert installer.main(['-r', 'requirements/cpu.txt']) == 0
     fallback, _ = calls[-1]
-    assert fallback == [sys.executable, '-m', 'pip', 'install',
-                        '--no-compile', '-r', 'requirements/cpu.txt']
+    assert fallback == [sys.executable, '-m', 'pip', 'install', '-r',
+                        'requirements/cpu.txt']
     assert 'installing with pip' in capsys.readouterr().out

@@ -7,7 +7,11 @@ PyPI, and both installers check them: uv verifies every hash a requirement
 file gives, pip switches to hash-checking mode.  The tool installs
 `uv <https://github.com/astral-sh/uv>`_ at the version and hashes of
 ``requirements/installer.lock`` and lets it do the install: uv unpacks
-wheels in parallel and leaves byte-compiling to the first import.
+wheels in parallel, then byte-compiles the environment in parallel
+(``--compile-bytecode``).  Compiled at install, ``import mrpan_mm`` takes
+about a third of the CPU time it takes from source, in every new
+interpreter: where ``PYTHONDONTWRITEBYTECODE`` is set, an import would
+otherwise compile its modules again each time (docs/installing.md).
 
 uv reads no pip configuration, so the package sources pip is configured
 with are handed to it, with uv's own rule that a package comes from the
@@ -21,9 +25,9 @@ first index that has it (no index strategy flag):
 * find-links folders, constraints and the certificate are passed as they
   are.
 
-Where uv cannot be installed or fails, pip does the install (without
-byte-compiling) after a one-line notice: both routes install the same
-locked files.
+Where uv cannot be installed or fails, pip does the install (pip
+byte-compiles by default) after a one-line notice: both routes install the
+same locked files.
 """
 import os
 import os.path as osp
@@ -110,8 +114,7 @@ def uv_source_args(config: Dict[str, str],
 
 
 def pip_install(args: List[str]) -> int:
-    return subprocess.call(
-        [sys.executable, '-m', 'pip', 'install', '--no-compile', *args])
+    return subprocess.call([sys.executable, '-m', 'pip', 'install', *args])
 
 
 def main(args: List[str]) -> int:
@@ -125,7 +128,8 @@ def main(args: List[str]) -> int:
         env.setdefault('SSL_CERT_FILE', config['cert'])
     names = locked_names(requirement_files(args))
     uv = [sys.executable, '-m', 'uv', 'pip', 'install', '--python',
-          sys.executable, *uv_source_args(config, names), *args]
+          sys.executable, '--compile-bytecode',
+          *uv_source_args(config, names), *args]
     if subprocess.call(uv, env=env) == 0:
         return 0
     print('install_requirements: uv failed (above); installing with pip',
