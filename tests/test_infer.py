@@ -117,6 +117,31 @@ def test_flip_aug_is_mean_of_prediction_and_mirrored_mirror(demo_checkpoint):
                                rtol=1e-5, atol=1e-5)
 
 
+def test_batch_of_images_of_different_sizes(demo_checkpoint):
+    """A batch whose images keep their aspect ratio (the NYU configs'
+    ``PillowResize``) holds images of different sizes: each prediction
+    equals the image's prediction alone, in input order.
+
+    Catches: the batch stacked as one tensor (mmseg's preprocessor refuses
+    it: "The image size in a batch should be the same"), predictions
+    returned in the order of the size groups instead of the inputs.
+    """
+    cfg = Config.fromfile(DEMO)
+    resize = cfg.test_dataloader.dataset.pipeline[1]
+    assert resize['type'] == 'Resize'
+    resize['keep_ratio'] = True
+    inferencer = DepthInferencer(cfg, demo_checkpoint, 'cpu',
+                                 show_progress=False)
+    rng = np.random.default_rng(2)
+    images = [rng.integers(0, 255, shape + (3, ), dtype=np.uint8)
+              for shape in ((48, 64), (64, 64), (48, 64))]
+    together = inferencer(images, batch_size=3)['predictions']
+    for image, depth in zip(images, together):
+        alone = inferencer(image)['predictions']
+        assert depth.shape == image.shape[:2]
+        np.testing.assert_allclose(depth, alone, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.slow
 def test_infer_video_frames_and_bad_inputs(tmp_path, demo_checkpoint):
     video = str(tmp_path / 'walk.avi')

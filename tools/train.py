@@ -41,6 +41,14 @@ def parse_args():
     return parser.parse_args()
 
 
+def train(cfg):
+    """Build the runner and train; the runner has no name left once this
+    returns (:func:`distributed_session` collects it)."""
+    runner = (Runner.from_cfg(cfg)
+              if 'runner_type' not in cfg else RUNNERS.build(cfg))
+    runner.train()
+
+
 def main():
     args = parse_args()
     cfg = config_from_args(args)
@@ -50,9 +58,8 @@ def main():
         enable_tensorboard(cfg)
     cfg.resume = args.resume
     with distributed_session(cfg):
-        runner = (Runner.from_cfg(cfg)
-                  if 'runner_type' not in cfg else RUNNERS.build(cfg))
-        runner.train()
+        train(cfg)
+
 
 
 if __name__ == '__main__':

@@ -187,8 +187,27 @@ class DepthInferencer(BaseInferencer):
     @torch.no_grad()
     def forward(self, inputs: dict,
                 flip_aug: bool = False) -> List[SegDataSample]:
-        """``model.test_step`` on a batch, optionally with flip averaging,
-        under autocast if the inferencer was built with ``amp=True``."""
+        """:meth:`predict_same_size` on each group of images of one size
+        in the batch (mmseg's data preprocessor stacks a batch, and a
+        pipeline that keeps the aspect ratio makes images of different
+        sizes); predictions in the order of ``inputs``."""
+        groups = {}
+        for index, image in enumerate(inputs['inputs']):
+            groups.setdefault(tuple(image.shape), []).append(index)
+        preds = [None] * len(inputs['inputs'])
+        for indices in groups.values():
+            group = {key: [inputs[key][i] for i in indices]
+                     for key in ('inputs', 'data_samples')}
+            for index, pred in zip(indices,
+                                   self.predict_same_size(group, flip_aug)):
+                preds[index] = pred
+        return preds
+
+    def predict_same_size(self, inputs: dict,
+                          flip_aug: bool) -> List[SegDataSample]:
+        """``model.test_step`` on images of one size, optionally with flip
+        averaging, under autocast if the inferencer was built with
+        ``amp=True``."""
         mirrored = None
         with autocast(next(self.model.parameters()).device,
                       self.autocast_dtype):

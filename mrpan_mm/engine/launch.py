@@ -5,6 +5,7 @@ option, with the behaviour MMSegmentation users know from mmseg's tools,
 plus what is needed to run the same commands on a machine without CUDA.
 """
 import argparse
+import gc
 import logging
 import os
 import os.path as osp
@@ -166,19 +167,27 @@ def distributed_session(cfg: Config) -> Iterator[None]:
     """Run a tool's work inside the process group of its launch.
 
     Entering calls :func:`setup_cpu_distributed`.  Leaving, normally or by
-    an exception, destroys the default process group if one exists (the
-    gloo group created here, or the one MMEngine's runner created on
-    CUDA), while the interpreter is still whole.  Without this the group
-    outlives ``main()``: gloo's worker threads can still hold finished
-    work items, whose tensors are then freed during interpreter
-    finalization, and the C++ runtime aborts the process (``terminate
-    called without an active exception``, SIGABRT), so that torchrun
-    reports a completed run as failed.
+    an exception, first collects garbage, then destroys the default process
+    group if one exists (the gloo group created here, or the one MMEngine's
+    runner created on CUDA), while the interpreter is still whole.
+
+    Both are needed for the group to end here.  A DDP model's reducer
+    holds the group, and MMEngine's runner, which holds the model, is in
+    reference cycles (its loops point back at it): until a collection the
+    model outlives the runner's last name, so ``destroy_process_group``
+    only drops the group's name.  Left to the end, the group is destroyed
+    during interpreter finalization; gloo's worker threads can then still
+    hold finished work items whose tensors, freed there, abort the rank
+    (``terminate called without an active exception``, SIGABRT) and
+    torchrun reports a completed run as failed.  The work inside the
+    ``with`` block must keep no name for the runner (call a function that
+    builds and runs it).
     """
     setup_cpu_distributed(cfg)
     try:
         yield
     finally:
+        gc.collect()
         if dist.is_initialized():
             dist.destroy_process_group()
 
