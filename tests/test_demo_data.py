@@ -21,7 +21,7 @@ from mrpan_mm.demo.raycast import (intersect_boxes, intersect_room,
                                    segments_blocked)
 from mrpan_mm.demo.render import cast_from_camera
 from mrpan_mm.demo.scene import CAMERA_RIGS
-from tools_runner import run_tool
+from tools_runner import call_tool
 
 SIZE = (48, 64)
 SMALL = dict(num_train=6, num_test=3, size=SIZE, seed=3, rig='tripod')
@@ -279,7 +279,7 @@ def test_tool_rig_and_force_as_a_user_runs_them(tmp_path):
               '--width', '32', '--workers', '1']
     roots = {rig: str(tmp_path / rig) for rig in ('tripod', 'handheld')}
     for rig, root in roots.items():
-        run_tool('make_demo_data.py', ['--out', root, '--rig', rig, *common])
+        call_tool('make_demo_data.py', ['--out', root, '--rig', rig, *common])
     handheld = roots['handheld']
     files = sample_files(handheld)
     assert files == sample_files(roots['tripod'])
@@ -293,9 +293,9 @@ def test_tool_rig_and_force_as_a_user_runs_them(tmp_path):
 
     before = mtimes()
     again = ['--out', handheld, '--rig', 'handheld', *common]
-    run_tool('make_demo_data.py', again)
+    call_tool('make_demo_data.py', again)
     assert mtimes() == before, 'a complete dataset was re-rendered'
-    run_tool('make_demo_data.py', again + ['--force'])
+    call_tool('make_demo_data.py', again + ['--force'])
     assert all(a != b for a, b in zip(mtimes(), before)), '--force'
 
 

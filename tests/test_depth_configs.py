@@ -14,10 +14,13 @@ on the config's own test pipeline and evaluator: a SENet-154 forward at
 the same design at test size (:mod:`small_paper_model`): their 1.1 GB
 checkpoints are not what these paths are about.
 
-The end-to-end tests run once per distinct path (:data:`DISTINCT_CONFIGS`):
-configs with the same test pipeline, evaluation protocol and encoder type
-run the same code here (``mrpan_baseline_nyu.py``, ``mrpan_maca_nyu.py``
-and ``mrpan_nyu.py`` differ in neck and head switches only).
+The end-to-end tests run once per distinct path: the inference paths once
+per test pipeline, evaluation protocol and encoder type
+(:data:`DISTINCT_CONFIGS`; ``mrpan_baseline_nyu.py``, ``mrpan_maca_nyu.py``
+and ``mrpan_nyu.py`` differ in neck and head switches only), the scoring
+paths (``test.py --save-pred``, ``eval_predictions.py``) once per test
+pipeline and protocol (:data:`SCORING_CONFIGS`: the encoder does not enter
+them).
 """
 import glob
 import os
@@ -98,30 +101,38 @@ def small_input_options(cfg: Config) -> dict:
     return options
 
 
-def path_key(path: str) -> str:
-    """What the end-to-end tests' code depends on in a config: its test
-    pipeline's steps, its evaluation protocol, its encoder type, and
-    whether its neck has spatial attention (a config with it is chosen,
-    so that the ``gamma`` check below has something to check)."""
+def scoring_key(path: str) -> str:
+    """What ``test.py --save-pred`` and ``eval_predictions.py`` depend on
+    in a config: its test pipeline's steps and its evaluation protocol."""
     cfg = Config.fromfile(path)
-    backbone = cfg.model.backbone
-    encoder = backbone.get('encoder', backbone)
     protocol = cfg.test_evaluator.get('protocol')
     return str(([step['type'] for step in cfg.test_pipeline],
                 protocol.get('type') if isinstance(protocol, dict) else
-                protocol, encoder['type'], backbone.get('arch')))
+                protocol))
 
 
-def distinct_configs(paths):
-    """One config per :func:`path_key`, preferring one with SAM."""
+def path_key(path: str) -> str:
+    """What the inference paths depend on in a config besides
+    :func:`scoring_key`: its encoder type (the model each path builds and
+    loads strictly)."""
+    backbone = Config.fromfile(path).model.backbone
+    encoder = backbone.get('encoder', backbone)
+    return str((scoring_key(path), encoder['type'], backbone.get('arch')))
+
+
+def distinct_configs(paths, key=path_key):
+    """One config per ``key``, preferring one whose neck has spatial
+    attention (so that the ``gamma`` checks have something to check)."""
     chosen = {}
     for path in sorted(paths, key=lambda p: not Config.fromfile(
             p).model.neck.get('use_sam', False)):
-        chosen.setdefault(path_key(path), path)
+        chosen.setdefault(key(path), path)
     return sorted(chosen.values())
 
 
 DISTINCT_CONFIGS = distinct_configs(DEPTH_CONFIGS)
+# the scoring paths, chosen among the above (their checkpoints are shared)
+SCORING_CONFIGS = distinct_configs(DISTINCT_CONFIGS, scoring_key)
 
 
 @pytest.fixture(scope='module')
@@ -269,6 +280,8 @@ def test_api_mmseg_apis_and_infer_tool_agree(case, frames, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize('case', SCORING_CONFIGS, indirect=True,
+                         ids=osp.basename)
 def test_saved_predictions_score_like_the_online_run(case, nyu640, tmp_path):
     """``test.py --save-pred`` writes one PNG per test image at its ground
     truth's size (the 640x480 frame, or Table I's centre crop), and

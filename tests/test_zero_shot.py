@@ -18,7 +18,8 @@ from mrpan_mm.testing import (make_diode_release, make_ibims1_release,
 from mrpan_mm.utils.depth_io import depth_to_mm
 from small_paper_model import SMALL_PAPER_MODEL, option_args
 from test_depth_configs import small_input_options
-from tools_runner import REPO, load_tool, logged_test_metrics, run_tool
+from tools_runner import (REPO, call_tool, load_tool, logged_test_metrics,
+                          run_tool)
 
 check_dataset = load_tool('check_dataset.py')
 eval_predictions = load_tool('eval_predictions.py')
@@ -52,8 +53,8 @@ def converted(tmp_path_factory):
     for name, (make, size, _) in SETS.items():
         release = make(str(base / f'{name}_release'), size=size)
         out = str(base / name)
-        run_tool('dataset_converters/zero_shot.py',
-                 [release, out, '--set', name])
+        call_tool('dataset_converters/zero_shot.py',
+                  [release, out, '--set', name])
         roots[name] = (release, out)
     return roots
 
@@ -94,7 +95,7 @@ def test_sunrgbd_raw_depth_unshifted(converted, tmp_path):
     stored = read(osp.join(release, 'kv1', 'NYUdata', 'NYU0001', 'depth',
                            'NYU0001.png'))
     np.testing.assert_array_equal(got, (stored >> 3) | (stored << 13))
-    run_tool('dataset_converters/zero_shot.py', [
+    call_tool('dataset_converters/zero_shot.py', [
         release, str(tmp_path / 'filled'), '--set', 'sunrgbd', '--filled'])
     filled = read(tmp_path / 'filled' / 'annotations' / 'test' / names[0])
     assert (filled[:2] == 1).all()  # the fixture's filled holes: 1 mm
