@@ -1,8 +1,9 @@
 """A Python interpreter that has imported the tools' dependencies once and
 forks a child per tool run, for :func:`tools_runner.run_tool`.
 
-Every ``tools/*.py`` start spends most of its first 10-15 s of CPU on its
-first line, ``import mrpan_mm`` (torch, MMEngine, MMSegmentation).  This
+Every ``tools/*.py`` start spends its first 5-6 s of CPU on its first
+line, ``import mrpan_mm`` (torch, MMEngine, MMSegmentation), with the
+environment byte-compiled at install (docs/testing.md).  This
 server pays that once per test process.  Each run is still its own process
 that ends as ``python tool.py`` does: the child chdirs, replaces its
 environment, redirects stdin/stdout/stderr, runs the tool file as the

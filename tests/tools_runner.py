@@ -7,8 +7,8 @@ as a module, to call its functions.
 
 ``start_tool`` starts a new interpreter, as a shell would.  ``run_tool``
 forks the Python tools from a :mod:`preloaded_interpreter` (one per test
-process) that has run ``import mrpan_mm`` once, saving 10-15 s of CPU per
-run; ``fresh=True`` starts a new interpreter instead.  Tests of a tool's
+process) that has run ``import mrpan_mm`` once, saving about 5 s of CPU
+per run; ``fresh=True`` starts a new interpreter instead.  Tests of a tool's
 start-up use ``start_tool`` or ``fresh=True``."""
 import contextlib
 import importlib.util
