@@ -295,3 +295,50 @@ def test_connections_are_bounded():
         httpd.shutdown()
         httpd.server_close()
         page.results.close()
+
+
+@pytest.mark.parametrize('thread_runs', [True, False],
+                         ids=['ctrl_c_after_start', 'start_fails'])
+def test_slot_given_back_once_when_starting_a_thread_is_interrupted(
+        monkeypatch, thread_runs):
+    """Ctrl+C while ``Thread.start`` waits for a thread that did start
+    (``thread_runs``), or a thread that could not start: the exception
+    reaches ``serve_forever`` (so Ctrl+C stops the server) and the
+    request's slot is given back exactly once.
+
+    Catches: the slot released both by the failed ``process_request`` and
+    by the thread (``ValueError: Semaphore released too many times``,
+    which the server logged and served on: ``webapp.py`` then ignored
+    Ctrl+C, seen once in ``test_user_paths.py``), or not at all.
+    """
+    page = DepthPage(row_depth, PageLimits(max_connections=1))
+    httpd = make_server(page, port=0)
+    served = threading.Event()
+    # the request's own handling (the thread's slot bookkeeping is real)
+    monkeypatch.setattr(httpd, 'finish_request',
+                        lambda request, address: served.set())
+    monkeypatch.setattr(httpd, 'shutdown_request', lambda request: None)
+    start = threading.Thread.start
+
+    def interrupted_start(thread):
+        if thread_runs:
+            start(thread)
+            assert served.wait(5)
+            thread.join(5)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(threading.Thread, 'start', interrupted_start)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            httpd.process_request(None, ('127.0.0.1', 1))
+        monkeypatch.undo()
+        assert served.is_set() == thread_runs
+        # the one slot is free again, and only one
+        assert httpd._slots.acquire(blocking=False)
+        assert not httpd._slots.acquire(blocking=False)
+        httpd._slots.release()
+        with pytest.raises(ValueError):  # bounded: nothing was over-released
+            httpd._slots.release()
+    finally:
+        httpd.server_close()
+        page.results.close()

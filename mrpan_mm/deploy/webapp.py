@@ -409,18 +409,48 @@ class BoundedThreadingHTTPServer(ThreadingHTTPServer):
         self._slots = threading.BoundedSemaphore(max_threads)
 
     def process_request(self, request, client_address) -> None:
+        """Serve the request in a daemon thread that holds one slot.
+
+        The slot is given back once: by the thread when it ends, or here
+        when starting the thread fails.  Both can happen to one request:
+        a Ctrl+C that arrives while ``start()`` waits for a thread that
+        did start (without the guard the second release raised
+        ``ValueError``, which the server logged and served on, so that
+        Ctrl+C did not stop it).
+        """
         self._slots.acquire()
+        release = ReleaseOnce(self._slots)
+        thread = threading.Thread(
+            target=self._serve_and_release,
+            args=(request, client_address, release), daemon=True)
         try:
-            super().process_request(request, client_address)
+            thread.start()
         except BaseException:
-            self._slots.release()
+            release()
             raise
 
-    def process_request_thread(self, request, client_address) -> None:
+    def _serve_and_release(self, request, client_address,
+                           release: 'ReleaseOnce') -> None:
         try:
-            super().process_request_thread(request, client_address)
+            self.process_request_thread(request, client_address)
         finally:
-            self._slots.release()
+            release()
+
+
+class ReleaseOnce:
+    """Releases ``semaphore`` on the first call only (thread-safe)."""
+
+    def __init__(self, semaphore: threading.BoundedSemaphore):
+        self._semaphore = semaphore
+        self._lock = threading.Lock()
+        self._released = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            if self._released:
+                return
+            self._released = True
+        self._semaphore.release()
 
 
 def make_server(page: DepthPage, host: str = '127.0.0.1',
