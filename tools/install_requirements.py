@@ -9,9 +9,9 @@ file gives, pip switches to hash-checking mode.  The tool installs
 ``requirements/installer.lock`` and lets it do the install: uv unpacks
 wheels in parallel, then byte-compiles the environment in parallel
 (``--compile-bytecode``).  Compiled at install, ``import mrpan_mm`` takes
-about a third of the CPU time it takes from source, in every new
-interpreter: where ``PYTHONDONTWRITEBYTECODE`` is set, an import would
-otherwise compile its modules again each time (docs/installing.md).
+under half the CPU time it takes from source, in every new interpreter:
+where ``PYTHONDONTWRITEBYTECODE`` is set, an import would otherwise
+compile its modules again each time (docs/installing.md).
 
 uv reads no pip configuration, so the package sources pip is configured
 with are handed to it, with uv's own rule that a package comes from the

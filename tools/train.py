@@ -61,6 +61,5 @@ def main():
         train(cfg)
 
 
-
 if __name__ == '__main__':
     main()
