@@ -42,7 +42,11 @@ def _shape(value) -> str:
         type(value).__name__
 
 
-def _listing(title: str, keys: List[str], max_listed: int) -> List[str]:
+def key_listing(title: str, keys: List[str],
+                max_listed: int = 20) -> List[str]:
+    """Indented lines naming ``len(keys)`` keys of one kind, at most
+    ``max_listed`` of them (none for no keys): the format of every key
+    list this package logs or raises."""
     if not keys:
         return []
     more = len(keys) - max_listed
@@ -98,18 +102,19 @@ def check_state_dict(model: nn.Module,
         if k in expected and getattr(v, 'shape', None) != expected[k].shape
     ]
     problems = (
-        _listing('missing keys (in the model, not the checkpoint)', missing,
-                 max_listed) +
-        _listing('unexpected keys (in the checkpoint, not the model)',
-                 unexpected, max_listed) +
-        _listing('mis-shaped keys', misshaped, max_listed))
+        key_listing('missing keys (in the model, not the checkpoint)',
+                    missing, max_listed) +
+        key_listing('unexpected keys (in the checkpoint, not the model)',
+                    unexpected, max_listed) +
+        key_listing('mis-shaped keys', misshaped, max_listed))
     if problems:
         raise CheckpointMismatchError(
             f'checkpoint {source} does not match {target}:\n' +
             '\n'.join(problems))
     if kept:
-        print_log(f'{target}: {len(kept)} new keys keep their initialisation '
-                  f'(not in {source}): {", ".join(kept)}', logger='current')
+        print_log('\n'.join([f'{target}: not in {source}, initialised:'] +
+                            key_listing('new keys', kept, max_listed)),
+                  logger='current')
     for k in absent:
         loaded[k] = expected[k] if k in kept else torch.zeros(
             (), dtype=torch.long)

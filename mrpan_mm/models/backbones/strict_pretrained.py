@@ -38,9 +38,8 @@ import torch.nn as nn
 from mmengine.logging import print_log
 from mmengine.runner import CheckpointLoader
 
-from ...utils.state_dict import check_state_dict, strip_ddp_prefix
-
-MAX_LISTED_KEYS = 10
+from ...utils.state_dict import (check_state_dict, key_listing,
+                                 strip_ddp_prefix)
 
 
 def _read_file(filename: str, map_location: Optional[str]) -> Mapping:
@@ -104,16 +103,12 @@ def drop_keys(state_dict: Mapping, patterns: Sequence[str],
         k for k in state_dict if any(re.match(p, k) for p in patterns)
     ]
     if dropped:
-        print_log(f'{source}: not loading {_listing("keys", dropped)}',
+        print_log('\n'.join([f'{source}: not loading'] +
+                            key_listing('keys', dropped)),
                   logger='current')
+    dropped = set(dropped)
     return OrderedDict(
         (k, v) for k, v in state_dict.items() if k not in dropped)
-
-
-def _listing(kind: str, keys: list) -> str:
-    shown = ', '.join(keys[:MAX_LISTED_KEYS])
-    more = ', ...' if len(keys) > MAX_LISTED_KEYS else ''
-    return f'{len(keys)} {kind} [{shown}{more}]'
 
 
 def pretrained_entry(init_cfg) -> Optional[dict]:
